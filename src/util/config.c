@@ -1,0 +1,189 @@
+#include "util/config.h"
+
+#include <ctype.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/fileio.h"
+#include "util/str.h"
+
+typedef enum { CT_STRING, CT_LONG, CT_URL } cfg_type;
+
+typedef struct cfg_entry {
+    const char *name;
+    cfg_type type;
+    size_t offset;
+    size_t size; /* CT_STRING/CT_URL: buffer size */
+    const char *def;
+    long min, max;
+    const char *help;
+} cfg_entry;
+
+#define STR_FIELD(f) offsetof(cm_config, f), sizeof(((cm_config *)0)->f)
+
+static const cfg_entry table[] = {
+    {"dir", CT_STRING, STR_FIELD(dir), "./var", 0, 0,
+     "data directory: CA files, database, spool"},
+    {"public_url", CT_URL, STR_FIELD(public_url), "http://127.0.0.1:8080", 0, 0,
+     "base URL (http://, no trailing slash) of the CRL and CA-certificate links placed in "
+     "issued certificates"},
+    {"ocsp_url", CT_URL, STR_FIELD(ocsp_url), "", 0, 0,
+     "OCSP responder URL placed in the AIA of issued certificates; empty for none"},
+    {"private_max_days", CT_LONG, offsetof(cm_config, private_max_days), 0, "397", 1, 825,
+     "validity cap, in days, of certificates from the private hierarchy"},
+};
+
+#define N_ENTRIES (sizeof table / sizeof table[0])
+
+static const cfg_entry *find(const char *key)
+{
+    for (size_t i = 0; i < N_ENTRIES; i++)
+        if (strcmp(table[i].name, key) == 0)
+            return &table[i];
+    return NULL;
+}
+
+int config_is_key(const char *key)
+{
+    return find(key) != NULL;
+}
+
+static int set_entry(cm_config *c, const cfg_entry *e, const char *value, cm_err *err)
+{
+    char *base = (char *)c;
+    if (e->type == CT_LONG) {
+        long v;
+        if (str_to_long(value, e->min, e->max, &v) != 0)
+            return cm_err_set(err, "config_invalid", "%s must be a whole number from %ld to %ld",
+                              e->name, e->min, e->max);
+        *(long *)(void *)(base + e->offset) = v;
+        return 0;
+    }
+    if (e->type == CT_URL && value[0] != '\0') {
+        if (strncmp(value, "http://", 7) != 0 || value[7] == '\0')
+            return cm_err_set(err, "config_invalid",
+                              "%s must be an http:// URL (the Baseline Requirements want plain "
+                              "HTTP for CRL and CA-issuer links)",
+                              e->name);
+        for (const char *p = value; *p; p++)
+            if (isspace((unsigned char)*p) || (unsigned char)*p < 0x21 || *p == '"')
+                return cm_err_set(err, "config_invalid", "%s contains a space or control "
+                                  "character", e->name);
+        if (value[strlen(value) - 1] == '/')
+            return cm_err_set(err, "config_invalid", "%s must not end with a slash", e->name);
+    }
+    if (str_copy(base + e->offset, e->size, value) != 0)
+        return cm_err_set(err, "config_invalid", "%s is longer than %zu characters", e->name,
+                          e->size - 1);
+    return 0;
+}
+
+void config_defaults(cm_config *c)
+{
+    memset(c, 0, sizeof *c);
+    for (size_t i = 0; i < N_ENTRIES; i++) {
+        /* Defaults are in bounds by construction. */
+        set_entry(c, &table[i], table[i].def, NULL);
+    }
+}
+
+int config_set(cm_config *c, const char *key, const char *value, cm_err *err)
+{
+    const cfg_entry *e = find(key);
+    if (e == NULL)
+        return cm_err_set(err, "config_unknown_key",
+                          "unknown configuration key \"%s\"; `certmint config show` lists them",
+                          key);
+    return set_entry(c, e, value, err);
+}
+
+static char *trim(char *s)
+{
+    while (isspace((unsigned char)*s))
+        s++;
+    char *end = s + strlen(s);
+    while (end > s && isspace((unsigned char)end[-1]))
+        *--end = '\0';
+    return s;
+}
+
+int config_load(cm_config *c, cm_err *err)
+{
+    char path[1200];
+    snprintf(path, sizeof path, "%s/certmint.conf", c->dir);
+    unsigned char *buf = NULL;
+    size_t len = 0;
+    cm_err ferr;
+    if (file_read_all(path, 65536, &buf, &len, &ferr) == 0) {
+        int lineno = 0;
+        char *save = NULL;
+        for (char *line = strtok_r((char *)buf, "\n", &save); line != NULL;
+             line = strtok_r(NULL, "\n", &save)) {
+            lineno++;
+            char *l = trim(line);
+            if (*l == '\0' || *l == '#')
+                continue;
+            char *eq = strchr(l, '=');
+            if (eq == NULL) {
+                free(buf);
+                return cm_err_set(err, "config_invalid", "%s line %d: expected key = value",
+                                  path, lineno);
+            }
+            *eq = '\0';
+            char *key = trim(l), *val = trim(eq + 1);
+            if (strcmp(key, "dir") == 0)
+                continue; /* the file lives in dir; it cannot move it */
+            if (config_set(c, key, val, err) != 0) {
+                free(buf);
+                return cm_err_prefix(err, "%s line %d", path, lineno);
+            }
+        }
+        free(buf);
+    } else if (strcmp(ferr.code, "file_too_large") == 0) {
+        *err = ferr;
+        return -1;
+    } /* a missing file means defaults */
+    for (size_t i = 0; i < N_ENTRIES; i++) {
+        char env[128];
+        snprintf(env, sizeof env, "CERTMINT_%s", table[i].name);
+        for (char *p = env; *p; p++)
+            *p = (char)toupper((unsigned char)*p);
+        const char *v = getenv(env);
+        if (v != NULL && strcmp(table[i].name, "dir") != 0 &&
+            set_entry(c, &table[i], v, err) != 0)
+            return cm_err_prefix(err, "environment %s", env);
+    }
+    return 0;
+}
+
+static void value_text(const cm_config *c, const cfg_entry *e, char *buf, size_t n)
+{
+    const char *base = (const char *)c;
+    if (e->type == CT_LONG)
+        snprintf(buf, n, "%ld", *(const long *)(const void *)(base + e->offset));
+    else
+        snprintf(buf, n, "%s", base + e->offset);
+}
+
+void config_write(const cm_config *c, FILE *f)
+{
+    fprintf(f, "# certmint configuration; `certmint config show` lists every key.\n");
+    for (size_t i = 0; i < N_ENTRIES; i++) {
+        char v[1100];
+        if (strcmp(table[i].name, "dir") == 0)
+            continue;
+        value_text(c, &table[i], v, sizeof v);
+        fprintf(f, "%s = %s\n", table[i].name, v);
+    }
+}
+
+void config_show(const cm_config *c, FILE *f)
+{
+    for (size_t i = 0; i < N_ENTRIES; i++) {
+        char v[1100];
+        value_text(c, &table[i], v, sizeof v);
+        fprintf(f, "%-18s = %-32s # %s (default: \"%s\")\n", table[i].name, v, table[i].help,
+                table[i].def);
+    }
+}

@@ -1,0 +1,39 @@
+/* config.h — certmint's configuration: one table (name, type, default, bounds, help) drives
+ * parsing of DIR/certmint.conf, CERTMINT_<KEY> environment overrides, --key value flags,
+ * `certmint config show` and docs/operations.md. Later sources win: defaults, file, environment,
+ * flags. */
+#ifndef CM_UTIL_CONFIG_H
+#define CM_UTIL_CONFIG_H
+
+#include <stdio.h>
+
+#include "util/err.h"
+
+typedef struct cm_config {
+    char dir[1024];        /* data directory */
+    char public_url[512];  /* base of the AIA and CRL URLs put in certificates (http://) */
+    char ocsp_url[512];    /* OCSP URL put in the AIA; empty = none */
+    long private_max_days; /* validity cap of the private hierarchy */
+} cm_config;
+
+/* Fills `c` with defaults. */
+void config_defaults(cm_config *c);
+
+/* Sets one key from text, checking type and bounds. Errors: `config_unknown_key`,
+ * `config_invalid`. */
+int config_set(cm_config *c, const char *key, const char *value, cm_err *err);
+
+/* Reads DIR/certmint.conf (`key = value` lines, # comments) if it exists, then the
+ * CERTMINT_<KEY> environment variables. c->dir must be set. */
+int config_load(cm_config *c, cm_err *err);
+
+/* Writes the settings that differ from the defaults as a certmint.conf text. */
+void config_write(const cm_config *c, FILE *f);
+
+/* Prints every key with its value, default and help. */
+void config_show(const cm_config *c, FILE *f);
+
+/* True when `key` names a configuration key. */
+int config_is_key(const char *key);
+
+#endif
