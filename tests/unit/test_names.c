@@ -218,12 +218,14 @@ static void test_name_table_accepts_and_refuses_as_listed(void **state)
             assert_false(cm_err_isset(&err));
         } else {
             if (rc == 0)
-                print_error("row %zu \"%s\": accepted as \"%s\"\n", i, r->in, out.text);
+                print_error("row %zu \"%s\": accepted as \"%s\"\n", i,
+                            r->in != NULL ? r->in : "(null)", out.text);
             assert_int_equal(rc, -1);
             assert_string_equal(err.code, "name_invalid");
             if (strstr(err.msg, r->want) == NULL)
-                print_error("row %zu \"%s\": message \"%s\" lacks \"%s\"\n", i, r->in, err.msg,
-                            r->want);
+                print_error("row %zu \"%s\": message \"%s\" lacks \"%s\"\n", i,
+                            r->in != NULL ? r->in : "(null)", err.msg,
+                            r->want != NULL ? r->want : "(null)");
             assert_non_null(strstr(err.msg, r->want));
             assert_string_equal(out.text, ""); /* nothing half-normalised leaks out */
         }
