@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# The test command: installs dependencies, builds certmint twice (normal, and ASan+UBSan), runs
+# every unit and integration test in both builds, runs each fuzz target briefly, and ends with
+# one line "N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+results="$root/test-results"
+rm -rf "$results"
+mkdir -p "$results"
+FUZZ_SECONDS=${FUZZ_SECONDS:-30}
+
+bash scripts/deps.sh || { echo "0 passed, 1 failed"; exit 1; }
+
+status() { printf '%s %s\n' "$1" "$2" >>"$results/extra.txt"; }
+
+build_ok=1
+bash scripts/build.sh build || build_ok=0
+bash scripts/build.sh build-asan -Db_sanitize=address,undefined -Db_lundef=false || build_ok=0
+CC=clang bash scripts/build.sh build-fuzz -Dfuzz=true -Db_lundef=false || build_ok=0
+if [ "$build_ok" != 1 ]; then
+  status build fail
+  /usr/bin/python3 scripts/summarize.py "$results"
+  exit 1
+fi
+
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=23
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+
+run_suite() {  # name builddir
+  local name=$1 dir=$2
+  for t in "$dir"/tests/unit/test_*; do
+    [ -f "$t" ] && [ -x "$t" ] || continue
+    local base
+    base=$(basename "$t")
+    echo "== $name: $base"
+    CMOCKA_MESSAGE_OUTPUT=xml CMOCKA_XML_FILE="$results/$name-$base.xml" "$t" \
+      >"$results/$name-$base.log" 2>&1
+    local rc=$?
+    if [ $rc -ne 0 ]; then
+      echo "   exit $rc — see $results/$name-$base.log"
+      tail -20 "$results/$name-$base.log"
+      status "$name-$base-exit" fail
+    fi
+  done
+  echo "== $name: integration"
+  CERTMINT_BIN="$root/$dir/certmint" /usr/bin/python3 -m pytest tests/integration -q \
+    -p no:cacheprovider --junitxml="$results/$name-pytest.xml" 2>&1 | tail -30
+  local prc=${PIPESTATUS[0]}
+  if [ "$prc" -ne 0 ] && [ "$prc" -ne 1 ]; then
+    status "$name-pytest-exit-$prc" fail
+  fi
+}
+
+run_suite normal build
+run_suite asan build-asan
+
+# Fuzz targets: a short run from a small seed corpus; a crash is a failed test.
+seeds=$(mktemp -d)
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout /dev/null \
+  -subj /CN=seed -out "$seeds/a.csr" 2>/dev/null
+openssl req -in "$seeds/a.csr" -outform DER -out "$seeds/b.der" 2>/dev/null
+printf 'www.example.com' >"$seeds/n1"
+printf '*.b\xc3\xbccher.example' >"$seeds/n2"
+for f in csr names; do
+  echo "== fuzz_$f for ${FUZZ_SECONDS}s"
+  corpus=$(mktemp -d)
+  cp "$seeds"/* "$corpus"/
+  if build-fuzz/tests/fuzz/fuzz_$f -max_total_time="$FUZZ_SECONDS" -max_len=4096 \
+      -artifact_prefix="$results/fuzz_$f-" "$corpus" >"$results/fuzz_$f.log" 2>&1; then
+    status "fuzz_$f" pass
+  else
+    tail -30 "$results/fuzz_$f.log"
+    status "fuzz_$f" fail
+  fi
+  rm -rf "$corpus"
+done
+rm -rf "$seeds"
+
+/usr/bin/python3 scripts/summarize.py "$results"
