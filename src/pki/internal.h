@@ -49,6 +49,9 @@ struct cm_pki {
     X509_EXTENSION *ext_bc, *ext_ku_ec, *ext_ku_rsa, *ext_eku, *ext_pol[3];
 };
 
+/* The issuing CA `id` of the engine, or NULL. */
+const cm_ca_pub *pki_find_ca(const cm_pki *pki, const char *id);
+
 /* Builds the constant extensions of the engine and of each CA (issue.c). */
 int profile_prepare(cm_pki *pki, cm_err *err);
 /* A non-critical certificatePolicies extension holding the one policy `oid`. Caller frees. */

@@ -346,10 +346,7 @@ int cert_issue(cm_pki *pki, const cm_csr *csr, const cm_issue_req *r, cm_cert **
     if (check_request(r, err) != 0)
         return -1;
     const char *ca_id = pki_issuer_id(r->product, r->issuer);
-    const cm_ca_pub *ca = NULL;
-    for (size_t i = 0; i < PKI_N_ISSUERS; i++)
-        if (strcmp(pki->cas[i].id, ca_id) == 0)
-            ca = &pki->cas[i];
+    const cm_ca_pub *ca = pki_find_ca(pki, ca_id);
     const char *hash = r->hash != NULL && r->hash[0] != '\0' ? r->hash : "sha256";
     if (ca == NULL)
         return cm_err_set(err, "issuer_unknown", "no issuing CA %s", ca_id);

@@ -10,7 +10,7 @@
 const char *const pki_issuer_ids[PKI_N_ISSUERS] = {"public-ecdsa", "public-rsa", "private-ecdsa",
                                                    "private-rsa"};
 
-static const cm_ca_pub *find_ca(const cm_pki *pki, const char *id)
+const cm_ca_pub *pki_find_ca(const cm_pki *pki, const char *id)
 {
     for (size_t i = 0; i < PKI_N_ISSUERS; i++)
         if (strcmp(pki->cas[i].id, id) == 0)
@@ -84,7 +84,7 @@ void pki_close(cm_pki *pki)
 
 const unsigned char *pki_ca_der(const cm_pki *pki, const char *ca_id, size_t *len)
 {
-    const cm_ca_pub *ca = find_ca(pki, ca_id);
+    const cm_ca_pub *ca = pki_find_ca(pki, ca_id);
     if (ca == NULL)
         return NULL;
     *len = (size_t)ca->der_len;
@@ -93,7 +93,7 @@ const unsigned char *pki_ca_der(const cm_pki *pki, const char *ca_id, size_t *le
 
 const unsigned char *pki_root_der(const cm_pki *pki, const char *ca_id, size_t *len)
 {
-    const cm_ca_pub *ca = find_ca(pki, ca_id);
+    const cm_ca_pub *ca = pki_find_ca(pki, ca_id);
     if (ca == NULL)
         return NULL;
     *len = (size_t)ca->root_len;

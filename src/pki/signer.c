@@ -11,6 +11,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
+#include "core/keypolicy.h"
 #include "core/validity.h"
 #include "pki/internal.h"
 #include "util/clock.h"
@@ -168,10 +169,12 @@ int signer_sign_cert(cm_signer *s, const char *ca_id, const char *hash, X509 *x,
                           "the validity exceeds the %ld-day cap of this hierarchy", cap);
     if (check_profile(k, x, err) != 0)
         return -1;
-    const EVP_MD *md = pki_md(hash != NULL ? hash : "sha256");
-    if (md == NULL || (k->ec && strcmp(hash != NULL ? hash : "sha256", "sha256") != 0))
-        return cm_err_set(err, "signer_refused", "hash %s is not allowed for %s",
-                          hash != NULL ? hash : "(none)", ca_id);
+    if (hash == NULL)
+        hash = "sha256";
+    /* The same rule as intake (core/keypolicy.h), applied again at the last step. */
+    const EVP_MD *md = pki_md(hash);
+    if (md == NULL || sighash_check(k->ec, hash, NULL) != 0)
+        return cm_err_set(err, "signer_refused", "hash %s is not allowed for %s", hash, ca_id);
     if (X509_sign(x, k->key, md) <= 0) {
         char e[200];
         return cm_err_set(err, "signing_failed", "X509_sign failed: %s",
