@@ -24,21 +24,6 @@ static const char issue_help[] =
     "          ssl_multi_domain ssl_wildcard ssl_ev_plus private_ssl_plus private_ssl_wildcard\n"
     "Formats:  pem_all (default) pem_noroot pem_nointermediate der p7b default default_pem apache\n";
 
-/* "*.example.com" → "star_example_com": a file-name stem for zip members. */
-static void stem_of(const char *name, char *buf, size_t n)
-{
-    size_t j = 0;
-    for (const char *p = name; *p && j + 5 < n; p++) {
-        if (*p == '*') {
-            memcpy(buf + j, "star", 4);
-            j += 4;
-        } else {
-            buf[j++] = (*p == '.' || *p == ':') ? '_' : *p;
-        }
-    }
-    buf[j] = '\0';
-}
-
 /* Normalises the CN and SANs into `names`, CN first. Returns the count or -1. */
 static int collect_names(const cm_product *p, const char *cn, char **sans, int n_sans,
                          cm_name *names, size_t *cn_index, cm_err *err)
@@ -188,9 +173,7 @@ int cmd_issue(int argc, char **argv)
     if (cli_load_config(dir, &cfg, &err) != 0 || pki_open(&cfg, &pki, &err) != 0 ||
         cert_issue(pki, csr, &req, &cert, &err) != 0)
         goto fail;
-    char stem[128];
-    stem_of(names[req.cn_index != SIZE_MAX ? req.cn_index : 0].text, stem, sizeof stem);
-    cm_chain chain = {.basename = stem};
+    cm_chain chain = {.basename = names[req.cn_index != SIZE_MAX ? req.cn_index : 0].text};
     chain.leaf = cert_der(cert, &chain.leaf_len);
     chain.issuer = pki_ca_der(pki, cert_issuer_id(cert), &chain.issuer_len);
     chain.root = pki_root_der(pki, cert_issuer_id(cert), &chain.root_len);

@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include "core/names.h"
+#include "util/err.h"
 
 typedef enum { VAL_DV, VAL_OV, VAL_EV } cm_validation;
 typedef enum { HIER_PUBLIC, HIER_PRIVATE } cm_hierarchy;
@@ -37,6 +38,17 @@ const char *validation_name(cm_validation v);
 
 /* True when the product permits a wildcard name (never on EV). */
 bool product_allows_wildcard(const cm_product *p);
+
+/* Most names (SANs) in one certificate. */
+#define CERT_MAX_NAMES 250
+
+/* The rules a certificate's set of normalised names must meet for product `p`: at least one
+ * name and at most CERT_MAX_NAMES, each listed once, wildcards only where the product allows
+ * them (never on EV), no IP addresses on EV, and a common name (names[cn_index], or none when
+ * cn_index is SIZE_MAX) of at most 64 characters. Errors: `names_required`, `too_many_names`,
+ * `name_invalid`. */
+int product_check_names(const cm_product *p, const cm_name *names, size_t n, size_t cn_index,
+                        cm_err *err);
 
 /* The name policy of a product: public names for the public hierarchy, wildcards where the
  * catalogue allows them, no IP addresses on EV (EVG §7.1.2.1). */

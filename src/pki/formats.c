@@ -100,10 +100,24 @@ void blob_free(cm_blob *b)
     b->len = 0;
 }
 
-/* Copies the chain's basename into buf if it is made only of [A-Za-z0-9_-] and fits; otherwise
- * buf receives "certificate". Callers may pass anything, so this is checked here again. */
-static void sanitize_basename(const char *in, char *buf, size_t bufsz)
+/* Makes the leaf's file stem from the chain's name: "*" becomes "star", "." and ":" become "_"
+ * ("*.example.com" → "star_example_com"). The result must be made only of [A-Za-z0-9_-] and
+ * fit; otherwise buf receives "certificate". Callers may pass anything. */
+static void sanitize_basename(const char *name, char *buf, size_t bufsz)
 {
+    char stem[BASENAME_MAX + 2];
+    size_t j = 0;
+    for (const char *p = name != NULL ? name : ""; *p && j < BASENAME_MAX + 1; p++) {
+        if (*p == '*') {
+            size_t k = 0;
+            while ("star"[k] && j < BASENAME_MAX + 1)
+                stem[j++] = "star"[k++];
+        } else {
+            stem[j++] = (*p == '.' || *p == ':') ? '_' : *p;
+        }
+    }
+    stem[j] = '\0';
+    const char *in = stem;
     bool ok = !str_empty(in) && strlen(in) <= BASENAME_MAX && strlen(in) < bufsz;
     for (const char *p = in; ok && *p; p++) {
         char c = *p;

@@ -13,7 +13,8 @@ typedef struct cm_chain {
     size_t issuer_len;
     const unsigned char *root; /* DER of the root */
     size_t root_len;
-    const char *basename; /* file name stem for the leaf in zips, e.g. "www_example_com" */
+    const char *basename; /* the certificate's main name, e.g. "*.example.com"; zips name the
+                             leaf after it ("star_example_com.crt") */
 } cm_chain;
 
 typedef struct cm_blob {

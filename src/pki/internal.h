@@ -17,9 +17,14 @@
 #define OID_POLICY_OV "2.23.140.1.2.2"
 #define OID_POLICY_EV "2.23.140.1.1"
 
-/* The issuing CAs of a data directory. */
+/* The issuing CAs of a data directory, and what each is. */
 #define PKI_N_ISSUERS 4
-extern const char *const pki_issuer_ids[PKI_N_ISSUERS];
+typedef struct pki_issuer {
+    const char *id;   /* "public-ecdsa", …; its root adds "-root" */
+    bool public_hier; /* issues publicly-trusted (BR) certificates */
+    bool ec;          /* ECDSA P-256 key (else RSA) */
+} pki_issuer;
+extern const pki_issuer pki_issuers[PKI_N_ISSUERS];
 
 /* The public half of an issuing CA, as the front end knows it. */
 typedef struct cm_ca_pub {

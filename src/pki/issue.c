@@ -254,42 +254,13 @@ static int add_san(X509 *x, const cm_issue_req *r)
     return ok;
 }
 
-/* Request checks that belong to issuance itself (name shape per product, count, CN). */
+/* The request's rules: names per product (core/product.h) and the organisation (core/org.h). */
 static int check_request(const cm_issue_req *r, cm_err *err)
 {
     if (r->product == NULL)
         return cm_err_set(err, "product_unknown", "no product given");
-    if (r->n_names == 0)
-        return cm_err_set(err, "names_required",
-                          "a certificate needs at least one name (common name or SAN)");
-    if (r->n_names > CERT_MAX_NAMES)
-        return cm_err_set(err, "too_many_names", "%zu names is more than the %d allowed",
-                          r->n_names, CERT_MAX_NAMES);
-    if (r->cn_index != SIZE_MAX && r->cn_index >= r->n_names)
-        return cm_err_set(err, "name_invalid", "the common name must be one of the names");
-    if (r->cn_index != SIZE_MAX && strlen(r->names[r->cn_index].text) > 64)
-        return cm_err_set(err, "name_invalid",
-                          "\"%s\" is longer than the 64 characters a common name may hold; put "
-                          "a shorter name first or leave the common name out",
-                          r->names[r->cn_index].text);
-    cm_name_policy pol = product_name_policy(r->product);
-    for (size_t i = 0; i < r->n_names; i++) {
-        const cm_name *nm = &r->names[i];
-        if (nm->type == NAME_WILDCARD && !pol.allow_wildcard)
-            return cm_err_set(err, "name_invalid",
-                              "%s does not allow wildcard names such as \"%s\"%s",
-                              r->product->id, nm->text,
-                              r->product->validation == VAL_EV
-                                  ? " (EV certificates never carry wildcards)"
-                                  : "; choose a wildcard product");
-        if ((nm->type == NAME_IPV4 || nm->type == NAME_IPV6) && !pol.allow_ip)
-            return cm_err_set(err, "name_invalid",
-                              "EV certificates cannot carry IP addresses such as \"%s\"",
-                              nm->text);
-        for (size_t j = 0; j < i; j++)
-            if (strcmp(r->names[j].text, nm->text) == 0)
-                return cm_err_set(err, "name_invalid", "\"%s\" is listed twice", nm->text);
-    }
+    if (product_check_names(r->product, r->names, r->n_names, r->cn_index, err) != 0)
+        return -1;
     return org_check(r->org, r->product->validation, err);
 }
 

@@ -7,8 +7,12 @@
 
 #include "pki/internal.h"
 
-const char *const pki_issuer_ids[PKI_N_ISSUERS] = {"public-ecdsa", "public-rsa", "private-ecdsa",
-                                                   "private-rsa"};
+const pki_issuer pki_issuers[PKI_N_ISSUERS] = {
+    {"public-ecdsa", true, true},
+    {"public-rsa", true, false},
+    {"private-ecdsa", false, true},
+    {"private-rsa", false, false},
+};
 
 const cm_ca_pub *pki_find_ca(const cm_pki *pki, const char *id)
 {
@@ -50,9 +54,9 @@ int pki_open(const cm_config *cfg, cm_pki **out, cm_err *err)
     pki->cfg = *cfg;
     for (size_t i = 0; i < PKI_N_ISSUERS; i++) {
         cm_ca_pub *ca = &pki->cas[i];
-        ca->id = pki_issuer_ids[i];
-        ca->public_hier = strncmp(ca->id, "public-", 7) == 0;
-        ca->ec = strstr(ca->id, "ecdsa") != NULL;
+        ca->id = pki_issuers[i].id;
+        ca->public_hier = pki_issuers[i].public_hier;
+        ca->ec = pki_issuers[i].ec;
         if (load_ca_pub(cfg, ca, err) != 0)
             goto fail;
     }
@@ -102,7 +106,9 @@ const unsigned char *pki_root_der(const cm_pki *pki, const char *ca_id, size_t *
 
 const char *pki_issuer_id(const cm_product *p, cm_issuer_kind k)
 {
-    if (p->hierarchy == HIER_PUBLIC)
-        return k == ISSUER_RSA ? "public-rsa" : "public-ecdsa";
-    return k == ISSUER_RSA ? "private-rsa" : "private-ecdsa";
+    for (size_t i = 0; i < PKI_N_ISSUERS; i++)
+        if (pki_issuers[i].public_hier == (p->hierarchy == HIER_PUBLIC) &&
+            pki_issuers[i].ec == (k == ISSUER_ECDSA))
+            return pki_issuers[i].id;
+    return NULL; /* not reached: the table holds every combination */
 }

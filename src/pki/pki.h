@@ -20,8 +20,6 @@
 
 /* Largest CSR accepted, PEM or DER. */
 #define CSR_MAX_BYTES 65536
-/* Most names (SANs) in one certificate. */
-#define CERT_MAX_NAMES 250
 
 /* ---- CA hierarchy (ca.c) ---- */
 

@@ -74,9 +74,9 @@ int signer_open(const cm_config *cfg, cm_signer **out, cm_err *err)
     for (size_t i = 0; i < PKI_N_ISSUERS; i++) {
         char path[1200];
         signer_key *k = &s->keys[i];
-        k->id = pki_issuer_ids[i];
-        k->public_hier = strncmp(k->id, "public-", 7) == 0;
-        k->ec = strstr(k->id, "ecdsa") != NULL;
+        k->id = pki_issuers[i].id;
+        k->public_hier = pki_issuers[i].public_hier;
+        k->ec = pki_issuers[i].ec;
         if (ca_path(cfg, k->id, "crt", path, sizeof path) != 0 ||
             (cert = ca_read_cert(path, err)) == NULL)
             goto out;

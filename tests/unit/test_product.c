@@ -77,6 +77,55 @@ static void test_name_policy_per_product(void **s)
     assert_false(priv.public_names);
 }
 
+/* Normalises `texts` with every kind of name allowed, so the product rule decides. */
+static void names_of(const char *const *texts, size_t n, cm_name *out)
+{
+    cm_name_policy any = {.public_names = true, .allow_wildcard = true, .allow_ip = true};
+    cm_err err;
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(name_normalize(texts[i], &any, &out[i], &err), 0);
+}
+
+static void expect_names(const char *product, const char *const *texts, size_t n, size_t cn,
+                         const char *code)
+{
+    cm_name names[4];
+    cm_err err;
+    cm_err_clear(&err);
+    names_of(texts, n, names);
+    int rc = product_check_names(product_find(product), names, n, cn, &err);
+    if (code == NULL) {
+        assert_int_equal(rc, 0);
+    } else {
+        assert_int_equal(rc, -1);
+        assert_string_equal(err.code, code);
+    }
+}
+
+static void test_name_sets_per_product(void **s)
+{
+    (void)s;
+    const char *const good[] = {"www.example.com", "example.com"};
+    const char *const wild[] = {"*.example.com", "example.com"};
+    const char *const ip[] = {"www.example.com", "8.8.8.8"};
+    const char *const twice[] = {"www.example.com", "www.example.com"};
+    const char *const long_cn[] = {
+        "a-very-long-host-name-that-goes-on.and-on-and-on-past-sixty-four.example.com"};
+    expect_names("ssl_plus", good, 2, 0, NULL);
+    expect_names("ssl_plus", good, 2, SIZE_MAX, NULL);
+    expect_names("ssl_wildcard", wild, 2, 0, NULL);
+    expect_names("ssl_basic", wild, 2, 0, NULL);
+    expect_names("ssl_plus", wild, 2, 0, "name_invalid");
+    expect_names("ssl_ev_plus", wild, 2, 0, "name_invalid");
+    expect_names("ssl_plus", ip, 2, 0, NULL);
+    expect_names("ssl_ev_basic", ip, 2, 0, "name_invalid");
+    expect_names("ssl_plus", twice, 2, 0, "name_invalid");
+    expect_names("ssl_plus", long_cn, 1, 0, "name_invalid");
+    expect_names("ssl_plus", long_cn, 1, SIZE_MAX, NULL);
+    expect_names("ssl_plus", good, 2, 2, "name_invalid");
+    expect_names("ssl_plus", good, 0, SIZE_MAX, "names_required");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -86,6 +135,7 @@ int main(void)
         cmocka_unit_test(test_dv_has_no_duplicates_others_do),
         cmocka_unit_test(test_only_wildcard_products_add_names_to_duplicates),
         cmocka_unit_test(test_name_policy_per_product),
+        cmocka_unit_test(test_name_sets_per_product),
     };
     return cmocka_run_group_tests_name("product", tests, NULL, NULL);
 }
