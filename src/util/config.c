@@ -1,6 +1,7 @@
 #include "util/config.h"
 
 #include <ctype.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,7 +9,7 @@
 #include "util/fileio.h"
 #include "util/str.h"
 
-typedef enum { CT_STRING, CT_LONG, CT_URL } cfg_type;
+typedef enum { CT_STRING, CT_LONG, CT_URL, CT_ADDR, CT_LIST } cfg_type;
 
 typedef struct cfg_entry {
     const char *name;
@@ -32,6 +33,35 @@ static const cfg_entry table[] = {
      "OCSP responder URL placed in the AIA of issued certificates; empty for none"},
     {"private_max_days", CT_LONG, offsetof(cm_config, private_max_days), 0, "397", 1, 825,
      "validity cap, in days, of certificates from the private hierarchy"},
+    {"listen", CT_ADDR, STR_FIELD(listen), "127.0.0.1:8080", 0, 0,
+     "HTTP listener of `certmint serve`, address:port; empty for none"},
+    {"tls_listen", CT_ADDR, STR_FIELD(tls_listen), "", 0, 0,
+     "HTTPS listener of `certmint serve`, address:port; empty for none"},
+    {"tls_cert", CT_STRING, STR_FIELD(tls_cert), "", 0, 0,
+     "PEM certificate chain of the HTTPS listener; empty = DIR/ca/listener.crt made at init"},
+    {"tls_key", CT_STRING, STR_FIELD(tls_key), "", 0, 0,
+     "PEM private key of the HTTPS listener; empty = DIR/ca/listener.key made at init"},
+    {"db", CT_STRING, STR_FIELD(db), "", 0, 0,
+     "database: a SQLite file path; empty = DIR/certmint.db"},
+    {"dns_server", CT_ADDR, STR_FIELD(dns_server), "", 0, 0,
+     "DNS server (address:port) for domain validation and CAA lookups; empty = the system "
+     "resolver"},
+    {"http_resolve", CT_LIST, STR_FIELD(http_resolve), "", 0, 0,
+     "host:port:address overrides for outbound validation requests (repeatable, or "
+     "comma-separated)"},
+    {"smtp_url", CT_STRING, STR_FIELD(smtp_url), "", 0, 0,
+     "SMTP server for outgoing mail (smtp://host:port); empty = write .eml files to "
+     "DIR/spool/mail"},
+    {"mail_from", CT_STRING, STR_FIELD(mail_from), "certmint@localhost", 0, 0,
+     "sender address of outgoing mail"},
+    {"caa_identities", CT_LIST, STR_FIELD(caa_identities), "certmint.test", 0, 0,
+     "issuer domain names that identify this CA in CAA records (comma-separated)"},
+    {"dcv_cname_target", CT_STRING, STR_FIELD(dcv_cname_target), "dcv.certmint.test", 0, 0,
+     "the name that dns-cname-token records must point to"},
+    {"workers", CT_LONG, offsetof(cm_config, workers), 0, "0", 0, 256,
+     "HTTP worker threads; 0 = one per core"},
+    {"max_body", CT_LONG, offsetof(cm_config, max_body), 0, "1048576", 1024, 67108864,
+     "largest request body accepted, in bytes (larger ones get 413)"},
 };
 
 #define N_ENTRIES (sizeof table / sizeof table[0])
@@ -47,6 +77,54 @@ static const cfg_entry *find(const char *key)
 int config_is_key(const char *key)
 {
     return find(key) != NULL;
+}
+
+/* "address:port", with a port from 1 to 65535; IPv6 addresses in brackets. */
+static int check_addr(const char *v)
+{
+    const char *colon = strrchr(v, ':');
+    long port;
+    if (colon == NULL || colon == v || str_to_long(colon + 1, 1, 65535, &port) != 0)
+        return -1;
+    for (const char *p = v; p < colon; p++)
+        if (isspace((unsigned char)*p))
+            return -1;
+    return 0;
+}
+
+/* Each comma-separated item of a list: http_resolve items are host:port:address. */
+static int check_list(const cfg_entry *e, const char *value, cm_err *err)
+{
+    const char *p = value;
+    while (*p != '\0') {
+        const char *end = strchr(p, ',');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        char item[600];
+        if (n == 0 || n >= sizeof item)
+            return cm_err_set(err, "config_invalid", "%s has an empty or over-long item",
+                              e->name);
+        memcpy(item, p, n);
+        item[n] = '\0';
+        for (const char *q = item; *q; q++)
+            if (isspace((unsigned char)*q) || (unsigned char)*q < 0x21)
+                return cm_err_set(err, "config_invalid", "%s item \"%s\" contains a space",
+                                  e->name, item);
+        if (strcmp(e->name, "http_resolve") == 0) {
+            char *c1 = strchr(item, ':');
+            long port;
+            char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+            if (c1 == NULL || c2 == NULL || c1 == item || c2[1] == '\0')
+                return cm_err_set(err, "config_invalid",
+                                  "%s item \"%s\" must be host:port:address", e->name, item);
+            *c2 = '\0';
+            if (str_to_long(c1 + 1, 1, 65535, &port) != 0)
+                return cm_err_set(err, "config_invalid", "%s item has a bad port", e->name);
+        }
+        p += n;
+        if (*p == ',')
+            p++;
+    }
+    return 0;
 }
 
 static int set_entry(cm_config *c, const cfg_entry *e, const char *value, cm_err *err)
@@ -73,10 +151,29 @@ static int set_entry(cm_config *c, const cfg_entry *e, const char *value, cm_err
         if (value[strlen(value) - 1] == '/')
             return cm_err_set(err, "config_invalid", "%s must not end with a slash", e->name);
     }
+    if (e->type == CT_ADDR && value[0] != '\0' && check_addr(value) != 0)
+        return cm_err_set(err, "config_invalid", "%s must be address:port (e.g. 127.0.0.1:8080)",
+                          e->name);
+    if (e->type == CT_LIST && check_list(e, value, err) != 0)
+        return -1;
     if (str_copy(base + e->offset, e->size, value) != 0)
         return cm_err_set(err, "config_invalid", "%s is longer than %zu characters", e->name,
                           e->size - 1);
     return 0;
+}
+
+int config_append(cm_config *c, const char *key, const char *value, cm_err *err)
+{
+    const cfg_entry *e = find(key);
+    if (e == NULL || e->type != CT_LIST)
+        return config_set(c, key, value, err);
+    const char *cur = (const char *)c + e->offset;
+    if (cur[0] == '\0')
+        return set_entry(c, e, value, err);
+    char joined[4096];
+    if ((size_t)snprintf(joined, sizeof joined, "%s,%s", cur, value) >= sizeof joined)
+        return cm_err_set(err, "config_invalid", "%s is too long", e->name);
+    return set_entry(c, e, joined, err);
 }
 
 void config_defaults(cm_config *c)
@@ -117,6 +214,7 @@ int config_load(cm_config *c, cm_err *err)
     cm_err ferr;
     if (file_read_all(path, 65536, &buf, &len, &ferr) == 0) {
         int lineno = 0;
+        bool seen[N_ENTRIES] = {false};
         char *save = NULL;
         for (char *line = strtok_r((char *)buf, "\n", &save); line != NULL;
              line = strtok_r(NULL, "\n", &save)) {
@@ -134,7 +232,11 @@ int config_load(cm_config *c, cm_err *err)
             char *key = trim(l), *val = trim(eq + 1);
             if (strcmp(key, "dir") == 0)
                 continue; /* the file lives in dir; it cannot move it */
-            if (config_set(c, key, val, err) != 0) {
+            const cfg_entry *e = find(key);
+            bool again = e != NULL && seen[e - table];
+            if (e != NULL)
+                seen[e - table] = true;
+            if ((again ? config_append(c, key, val, err) : config_set(c, key, val, err)) != 0) {
                 free(buf);
                 return cm_err_prefix(err, "%s line %d", path, lineno);
             }

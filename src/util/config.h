@@ -14,6 +14,19 @@ typedef struct cm_config {
     char public_url[512];  /* base of the AIA and CRL URLs put in certificates (http://) */
     char ocsp_url[512];    /* OCSP URL put in the AIA; empty = none */
     long private_max_days; /* validity cap of the private hierarchy */
+    char listen[128];      /* HTTP listener, address:port; empty = none */
+    char tls_listen[128];  /* HTTPS listener, address:port; empty = none */
+    char tls_cert[1024];   /* HTTPS certificate chain (PEM); empty = DIR/ca/listener.crt */
+    char tls_key[1024];    /* HTTPS key (PEM); empty = DIR/ca/listener.key */
+    char db[1024];         /* SQLite file path; empty = DIR/certmint.db */
+    char dns_server[128];  /* address:port for DCV and CAA lookups; empty = system resolver */
+    char http_resolve[2048]; /* comma-separated host:port:address overrides for validation */
+    char smtp_url[512];    /* smtp:// or smtps:// URL; empty = spool directory DIR/spool/mail */
+    char mail_from[256];   /* envelope and header sender of outgoing mail */
+    char caa_identities[512]; /* comma-separated CAA issuer domain names of this CA */
+    char dcv_cname_target[256]; /* target of dns-cname-token records */
+    long workers;          /* HTTP worker threads; 0 = one per core */
+    long max_body;         /* largest request body in bytes */
 } cm_config;
 
 /* Fills `c` with defaults. */
@@ -22,6 +35,10 @@ void config_defaults(cm_config *c);
 /* Sets one key from text, checking type and bounds. Errors: `config_unknown_key`,
  * `config_invalid`. */
 int config_set(cm_config *c, const char *key, const char *value, cm_err *err);
+
+/* Appends a value to a list key (http_resolve, caa_identities); for other keys the same as
+ * config_set. Repeated `--key value` flags and repeated file lines use it. */
+int config_append(cm_config *c, const char *key, const char *value, cm_err *err);
 
 /* Reads DIR/certmint.conf (`key = value` lines, # comments) if it exists, then the
  * CERTMINT_<KEY> environment variables. c->dir must be set. */
