@@ -381,3 +381,199 @@ out:
         remove_tree(tmp);
     return rc;
 }
+
+/* ---- Root CRLs ----
+ * Each issuing CA certificate points at <public_url>/crl/<root-id>.crl, so each root needs a
+ * CRL of its own (BR §4.9.7: a CA's CRL is re-issued at least every 12 months). The root keys
+ * stay out of the signer process and the server: this code decrypts the root key itself, from
+ * the command line (init, `certmint ca root-crl`), and writes DIR/ca/<root-id>.crl for the
+ * server to hand out as a file. */
+
+static const char *const root_ids[] = {"public-ecdsa-root", "public-rsa-root",
+                                       "private-ecdsa-root", "private-rsa-root"};
+
+bool ca_root_id_known(const char *id)
+{
+    for (size_t i = 0; id != NULL && i < sizeof root_ids / sizeof root_ids[0]; i++)
+        if (strcmp(id, root_ids[i]) == 0)
+            return true;
+    return false;
+}
+
+/* Loads one encrypted PEM private key with `pass`. Returns the key (caller frees) or NULL. */
+static EVP_PKEY *root_key_load(const char *path, const char *pass, cm_err *err)
+{
+    BIO *b = BIO_new_file(path, "r");
+    EVP_PKEY *k = b != NULL ? PEM_read_bio_PrivateKey(b, NULL, NULL, (void *)(uintptr_t)pass)
+                            : NULL;
+    if (k == NULL) {
+        char e[200];
+        cm_err_set(err, "ca_key_unreadable",
+                   "cannot decrypt %s (%s): is CERTMINT_CA_PASSPHRASE (or DIR/ca/passphrase) "
+                   "the passphrase given at `certmint init`?",
+                   path, ossl_err_text(e, sizeof e));
+    }
+    BIO_free(b);
+    return k;
+}
+
+/* The CRLNumber of the CRL at `path` into *number: 0 when there is no file yet. A file that is
+ * there but unreadable or without a number is an error: starting again at 1 would let the
+ * number go backwards for relying parties that cached the old CRL. */
+static int root_crl_last_number(const char *path, uint64_t *number, cm_err *err)
+{
+    int rc = -1;
+    unsigned char *data = NULL;
+    size_t len = 0;
+    X509_CRL *crl = NULL;
+    ASN1_INTEGER *num = NULL;
+    *number = 0;
+    if (access(path, F_OK) != 0 && errno == ENOENT)
+        return 0;
+    if (file_read_all(path, CA_ROOT_CRL_MAX_BYTES, &data, &len, err) != 0)
+        goto out;
+    const unsigned char *p = data;
+    if ((crl = d2i_X509_CRL(NULL, &p, (long)len)) == NULL || p != data + len ||
+        (num = X509_CRL_get_ext_d2i(crl, NID_crl_number, NULL, NULL)) == NULL ||
+        ASN1_INTEGER_get_uint64(number, num) != 1 || *number == UINT64_MAX) {
+        char e[200];
+        cm_err_set(err, "crl_unreadable",
+                   "%s is not a DER CRL with a CRL number (%s); restore it from a backup, or "
+                   "move it away to start again at number 1",
+                   path, ossl_err_text(e, sizeof e));
+        goto out;
+    }
+    rc = 0;
+out:
+    ASN1_INTEGER_free(num);
+    X509_CRL_free(crl);
+    free(data);
+    return rc;
+}
+
+/* The digest the root certificate itself is signed with (sha384 for the P-384 roots, sha256 for
+ * the RSA roots, as ca_init chose), so the CRL and the certificate agree. NULL for anything
+ * else (never SHA-1). */
+static const EVP_MD *root_md(const X509 *root)
+{
+    int md_nid = NID_undef, pk_nid = NID_undef;
+    if (!OBJ_find_sigid_algs(X509_get_signature_nid(root), &md_nid, &pk_nid))
+        return NULL;
+    if (md_nid == NID_sha256)
+        return pki_md("sha256");
+    if (md_nid == NID_sha384)
+        return pki_md("sha384");
+    if (md_nid == NID_sha512)
+        return pki_md("sha512");
+    return NULL;
+}
+
+int ca_root_crl_make(const cm_config *cfg, const char *root_id, int days, cm_err *err)
+{
+    int rc = -1;
+    char path[1200], pass[256];
+    X509 *root = NULL;
+    EVP_PKEY *key = NULL;
+    X509_CRL *crl = NULL;
+    AUTHORITY_KEYID *akid = NULL;
+    ASN1_INTEGER *num = NULL;
+    ASN1_TIME *tu = NULL, *nu = NULL;
+    unsigned char *der = NULL;
+    uint64_t number = 0;
+    pass[0] = '\0';
+    if (!ca_root_id_known(root_id))
+        return cm_err_set(err, "ca_unknown",
+                          "\"%s\" is not a root of certmint (public-ecdsa-root, public-rsa-root, "
+                          "private-ecdsa-root, private-rsa-root)",
+                          root_id != NULL ? root_id : "");
+    if (days == 0)
+        days = CA_ROOT_CRL_DEFAULT_DAYS;
+    if (days < 1 || days > CA_ROOT_CRL_MAX_DAYS)
+        return cm_err_set(err, "crl_dates_invalid",
+                          "a root CRL is valid for 1 to %d days (BR §4.9.7: at most 12 months)",
+                          CA_ROOT_CRL_MAX_DAYS);
+    if (ca_path(cfg, root_id, "crt", path, sizeof path) != 0 ||
+        (root = ca_read_cert(path, err)) == NULL)
+        goto out;
+    const ASN1_OCTET_STRING *skid = X509_get0_subject_key_id(root);
+    const EVP_MD *md = root_md(root);
+    if (skid == NULL || md == NULL) {
+        cm_err_set(err, "ca_unreadable",
+                   "%s has no subject key identifier or an unexpected signature algorithm; it "
+                   "was not made by `certmint init`",
+                   path);
+        goto out;
+    }
+    if (ca_passphrase(cfg, pass, sizeof pass, err) != 0 ||
+        ca_path(cfg, root_id, "key", path, sizeof path) != 0 ||
+        (key = root_key_load(path, pass, err)) == NULL)
+        goto out;
+    if (X509_check_private_key(root, key) != 1) {
+        char e[200];
+        cm_err_set(err, "ca_key_unreadable", "the key of %s does not match its certificate: %s",
+                   root_id, ossl_err_text(e, sizeof e));
+        goto out;
+    }
+    if (ca_path(cfg, root_id, "crl", path, sizeof path) != 0) {
+        cm_err_set(err, "path_too_long", "the data directory path is too long");
+        goto out;
+    }
+    if (root_crl_last_number(path, &number, err) != 0)
+        goto out;
+    number++;
+    /* No entries: certmint never revokes its own issuing CAs yet, so a root's CRL lists
+     * nothing. Revoking an issuing CA would add its serial here. */
+    int64_t now = clock_now();
+    tu = ASN1_TIME_set(NULL, (time_t)now);
+    nu = ASN1_TIME_set(NULL, (time_t)(now + (int64_t)days * 86400));
+    num = ASN1_INTEGER_new();
+    akid = AUTHORITY_KEYID_new();
+    crl = X509_CRL_new();
+    if (tu == NULL || nu == NULL || num == NULL || akid == NULL || crl == NULL ||
+        (akid->keyid = ASN1_OCTET_STRING_dup(skid)) == NULL ||
+        !ASN1_INTEGER_set_uint64(num, number) || !X509_CRL_set_version(crl, 1) || /* v2 */
+        !X509_CRL_set_issuer_name(crl, X509_get_subject_name(root)) ||
+        !X509_CRL_set1_lastUpdate(crl, tu) || !X509_CRL_set1_nextUpdate(crl, nu) ||
+        X509_CRL_add1_ext_i2d(crl, NID_authority_key_identifier, akid, 0, 0) != 1 ||
+        X509_CRL_add1_ext_i2d(crl, NID_crl_number, num, 0, 0) != 1) {
+        char e[200];
+        cm_err_set(err, "out_of_memory", "building the CRL of %s: %s", root_id,
+                   ossl_err_text(e, sizeof e));
+        goto out;
+    }
+    if (X509_CRL_sign(crl, key, md) <= 0 || X509_CRL_verify(crl, X509_get0_pubkey(root)) != 1) {
+        char e[200];
+        cm_err_set(err, "signing_failed", "signing the CRL of %s: %s", root_id,
+                   ossl_err_text(e, sizeof e));
+        goto out;
+    }
+    int len = i2d_X509_CRL(crl, &der);
+    if (len <= 0) {
+        cm_err_set(err, "out_of_memory", "encoding the CRL of %s failed", root_id);
+        goto out;
+    }
+    if (file_write_atomic(path, der, (size_t)len, 0644, 1, err) != 0)
+        goto out;
+    log_msg(LOG_INFO, "event=root_crl_made id=%s number=%llu next_update=%lld", root_id,
+            (unsigned long long)number, (long long)(now + (int64_t)days * 86400));
+    rc = 0;
+out:
+    OPENSSL_cleanse(pass, sizeof pass);
+    OPENSSL_free(der);
+    X509_CRL_free(crl);
+    AUTHORITY_KEYID_free(akid);
+    ASN1_INTEGER_free(num);
+    ASN1_TIME_free(tu);
+    ASN1_TIME_free(nu);
+    EVP_PKEY_free(key);
+    X509_free(root);
+    return rc;
+}
+
+int ca_root_crls_make(const cm_config *cfg, int days, cm_err *err)
+{
+    for (size_t i = 0; i < sizeof root_ids / sizeof root_ids[0]; i++)
+        if (ca_root_crl_make(cfg, root_ids[i], days, err) != 0)
+            return -1;
+    return 0;
+}

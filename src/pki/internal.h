@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include <openssl/evp.h>
+#include <openssl/ocsp.h>
 #include <openssl/x509.h>
 
 #include "pki/pki.h"
@@ -90,10 +91,12 @@ int csr_set_cert_key(const cm_csr *c, X509 *x);
 
 /* ---- The signer seam (signer.c) ----
  * The only code that touches CA private keys. Callers hand it an unsigned certificate (or CRL)
- * and the issuing CA id; it checks hard limits and signs in place. The front end never holds a
- * key: a later change moves this behind a socketpair without changing callers. */
+ * and the issuing CA id; it checks hard limits and signs in place. The keys live in a separate
+ * signer process (below): the front end never holds one. */
 
-/* Loads and decrypts every issuing CA key. Caller frees with signer_close. */
+/* Starts the signer process, which loads and decrypts every issuing CA key, and waits until it
+ * is ready (its load errors, e.g. `ca_key_unreadable`, come back here). Caller frees with
+ * signer_close, which closes the socket and reaps the process. */
 int signer_open(const cm_config *cfg, cm_signer **out, cm_err *err);
 void signer_close(cm_signer *s);
 
@@ -106,5 +109,46 @@ int signer_sign_cert(cm_signer *s, const char *ca_id, const char *hash, X509 *x,
 /* Signs a CRL issued by `ca_id` (issuer name must match; nextUpdate ≤ 10 days ahead). */
 int signer_sign_crl(cm_signer *s, const char *ca_id, const char *hash, X509_CRL *crl,
                     cm_err *err);
+
+/* ---- The signer process (signer.c) ----
+ * signer_open forks the signer child, which alone reads the key files; the handle above talks
+ * to it over a socketpair (one request at a time, under a mutex). Call signer_open before the
+ * program starts threads: the child is a fork of the caller, and it dies with the thread that
+ * opened it (PR_SET_PDEATHSIG). A clock pinned (clock_set_fixed) before signer_open holds in
+ * the child too; pinning it later does not reach it. When the child is gone, every call fails with
+ * `signer_unavailable`. signer_sign_cert sends the TBS (after setting the certificate's two
+ * algorithm fields for the CA's key and hash) and puts the returned signatureValue into `x`;
+ * signer_sign_crl reads the signed CRL back into `crl` (if that decode fails, only free it). */
+
+/* True while the signer process answers a PING. */
+bool signer_healthy(cm_signer *s);
+
+/* The signer child's process id (tests), or -1. */
+int signer_pid(const cm_signer *s);
+
+/* Tests only: sends `len` raw bytes as one message and reads the reply. Returns 0 for an OK
+ * reply, -1 with the signer's error (e.g. `signer_bad_message`) or `signer_unavailable`. */
+int signer_send_raw(cm_signer *s, const void *msg, size_t len, cm_err *err);
+
+/* One answer of an OCSP response, for signer_sign_ocsp. */
+typedef struct signer_ocsp_single {
+    const unsigned char *certid; /* DER of the request's CertID, echoed as it came */
+    size_t certid_len;
+    int status;                  /* V_OCSP_CERTSTATUS_GOOD, _REVOKED, _UNKNOWN */
+    int reason;                  /* revoked: CRLReason, or -1 to leave it out */
+    int64_t revoked_at;          /* revoked: UTC seconds */
+} signer_ocsp_single;
+
+/* Has the signer build and sign a BasicOCSPResponse of issuing CA `ca_id` with its own key:
+ * responderID byKey, producedAt now, no certificates, the `n` (1..20) answers valid from
+ * this_update (within an hour of the signer's clock) to next_update (at most 10 days later),
+ * and `nonce` (DER of the request's nonce extension, or NULL) echoed. Every CertID must name
+ * that CA (SHA-1 or SHA-256). On success *out is the response (caller frees with
+ * OCSP_BASICRESP_free). Errors: `signer_refused`, `signing_failed`, `signer_unavailable`,
+ * `signer_message_too_large`. */
+int signer_sign_ocsp(cm_signer *s, const char *ca_id, const char *hash,
+                     const signer_ocsp_single *singles, size_t n, int64_t this_update,
+                     int64_t next_update, const unsigned char *nonce, size_t nonce_len,
+                     OCSP_BASICRESP **out, cm_err *err);
 
 #endif

@@ -107,4 +107,91 @@ const unsigned char *pki_root_der(const cm_pki *pki, const char *ca_id, size_t *
 /* The issuing CA id for a product and issuer kind ("public-ecdsa", …). */
 const char *pki_issuer_id(const cm_product *p, cm_issuer_kind k);
 
+/* ---- The signer process (signer.c) ---- */
+
+/* True while the engine's signer process answers; false once it died (then signing fails with
+ * `signer_unavailable` until certmint is restarted). */
+bool pki_signer_healthy(const cm_pki *pki);
+
+/* ---- Revocation: CRLs (crl.c) ---- */
+
+typedef struct cm_revoked_entry {
+    char serial_hex[41]; /* lower-case hex as cert_serial_hex gives */
+    int64_t revoked_at;  /* UTC seconds */
+    int reason;          /* RFC 5280 CRLReason: 0 unspecified (omit the extension), 1, 3, 4, 5, 9 */
+} cm_revoked_entry;
+
+/* Builds and has the signer sign a CRL v2 of issuing CA `ca_id`: issuer = the CA subject
+ * (byte-identical), thisUpdate, nextUpdate (≤ 10 days later), AKI = the CA's SKI, CRLNumber
+ * `number` (strictly increasing; caller keeps it), entries with their reason codes (never
+ * certificateHold: reason 6 is refused with `crl_reason_invalid`). *der is malloc'd, caller frees.
+ * Errors: `ca_unknown`, `crl_reason_invalid`, `signer_unavailable`, `signer_refused`; also
+ * `crl_serial_invalid` (not a certmint serial), `crl_dates_invalid` (nextUpdate not after
+ * thisUpdate or more than 10 days later), `signer_message_too_large` (from about 5,000
+ * entries: the signer takes at most 256 KiB per message). */
+int crl_make(cm_pki *pki, const char *ca_id, const cm_revoked_entry *entries, size_t n,
+             uint64_t number, int64_t this_update, int64_t next_update,
+             unsigned char **der, size_t *der_len, cm_err *err);
+
+/* ---- Revocation: the OCSP responder core (ocsp.c) ---- */
+
+typedef enum { OCSP_CERT_GOOD, OCSP_CERT_REVOKED, OCSP_CERT_UNKNOWN } cm_ocsp_status;
+
+/* Looks up one serial of an issuing CA in the store: returns 0 and fills status (and for
+ * revoked: when and reason), or -1 on a store error (then the answer is tryLater). */
+typedef int (*ocsp_lookup_fn)(void *arg, const char *ca_id, const char *serial_hex,
+                              cm_ocsp_status *status, int64_t *revoked_at, int *reason);
+
+/* Largest OCSP request accepted, and most single requests in one. */
+#define OCSP_REQ_MAX_BYTES 16384
+#define OCSP_MAX_SINGLE 20
+
+/* Answers a DER OCSPRequest: for each single request, finds the issuing CA by issuer name hash
+ * and key hash (SHA-1 and SHA-256 CertIDs), calls lookup, and has the signer sign a
+ * BasicOCSPResponse with the issuing CA's own key (responderID byKey, thisUpdate now, nextUpdate
+ * now + 4 days (between 8 h and 10 d), the request nonce echoed if present, the CA certificate
+ * not included). A serial the lookup does not know is `unknown`, never good. Malformed requests
+ * get a malformedRequest response, unknown issuers `unauthorized`, lookup errors `tryLater`;
+ * these are still return 0 (a valid OCSP answer). *resp is malloc'd, caller frees. Returns -1
+ * only for internal failures (`signer_unavailable`, out of memory). Also malformedRequest: more
+ * than OCSP_REQ_MAX_BYTES, or more than OCSP_MAX_SINGLE single requests; also `unauthorized`:
+ * CertIDs of several CAs in one request (one response is signed by one CA). A refusal of the
+ * signer (`signer_refused`, `signing_failed`: a bug) is an internal failure too. */
+int ocsp_respond(cm_pki *pki, const unsigned char *req, size_t req_len, ocsp_lookup_fn lookup,
+                 void *arg, unsigned char **resp, size_t *resp_len, cm_err *err);
+
+/* ---- Root CRLs (ca.c) ----
+ * Every issuing CA certificate names <public_url>/crl/<root-id>.crl. The roots are the offline
+ * part of the hierarchy: their keys never enter the signer process or the server. Their CRLs
+ * are made on the command line (`certmint init`, `certmint ca root-crl`) and the server serves
+ * the file DIR/ca/<root-id>.crl as it is. */
+
+/* Longest validity of a root CRL in days (BR §4.9.7: a CA's CRL at most 12 months), and the
+ * largest root CRL file read back (the file holds no entries; a few hundred bytes). */
+#define CA_ROOT_CRL_MAX_DAYS 365
+#define CA_ROOT_CRL_DEFAULT_DAYS 365
+#define CA_ROOT_CRL_MAX_BYTES 65536
+
+/* True when `id` is one of the four root ids ("public-ecdsa-root", "public-rsa-root",
+ * "private-ecdsa-root", "private-rsa-root"). */
+bool ca_root_id_known(const char *id);
+
+/* Signs a new CRL v2 of root `root_id` with the root's own key, decrypted here with
+ * ca_passphrase (CERTMINT_CA_PASSPHRASE, else DIR/ca/passphrase), and writes it atomically
+ * (DER, 0644, replacing the previous one) to DIR/ca/<root_id>.crl. Issuer = the root's subject
+ * (byte-identical), AKI = the root's SKI, CRLNumber = the number of the existing file + 1 (1 when
+ * there is none), thisUpdate now, nextUpdate now + `days` (1..CA_ROOT_CRL_MAX_DAYS; 0 means
+ * CA_ROOT_CRL_DEFAULT_DAYS), no entries (certmint does not revoke its issuing CAs yet), signed
+ * with the hash of the root certificate's own signature (sha384 for the P-384 roots, sha256 for
+ * the RSA roots). On any failure the previous file stays as it was. Errors: `ca_unknown`,
+ * `crl_dates_invalid`, `ca_unreadable`, `ca_key_unreadable` (wrong passphrase),
+ * `crl_unreadable` (the existing file is not a CRL with a number), `signing_failed`, and the
+ * file errors of util/fileio.h. Reads the passphrase and the root key: never call it in the
+ * server. */
+int ca_root_crl_make(const cm_config *cfg, const char *root_id, int days, cm_err *err);
+
+/* ca_root_crl_make for the four roots in turn; stops at the first failure (the roots before it
+ * keep their new CRL). */
+int ca_root_crls_make(const cm_config *cfg, int days, cm_err *err);
+
 #endif
