@@ -11,7 +11,9 @@ PKGS=(
   libidn2-dev libpsl-dev publicsuffix libargon2-dev libmicrohttpd-dev
   # tests
   libcmocka-dev python3-pytest python3-cryptography python3-requests gnutls-bin openssl
-  faketime valgrind dnsmasq-base python3-aiosmtpd dnsutils curl
+  faketime valgrind dnsmasq-base python3-aiosmtpd dnsutils curl jq
+  # benchmarks
+  wrk
 )
 
 missing=()

@@ -11,6 +11,8 @@ int cmd_init(int argc, char **argv);
 int cmd_issue(int argc, char **argv);
 int cmd_lint(int argc, char **argv);
 int cmd_config(int argc, char **argv);
+int cmd_mail(int argc, char **argv);
+int cmd_dcv(int argc, char **argv);
 
 /* Prints "certmint: <code>: <message>" to stderr and returns `exit_code`. */
 int cli_fail(const cm_err *err, int exit_code);

@@ -15,6 +15,8 @@ static const struct {
     {"issue", cmd_issue, "issue a certificate offline from a CSR"},
     {"lint", cmd_lint, "check certificates against the Baseline Requirements profile"},
     {"config", cmd_config, "show the configuration of a data directory (config show)"},
+    {"mail", cmd_mail, "compose and deliver a test mail with the mail settings (mail test)"},
+    {"dcv", cmd_dcv, "check domain control or CAA over the network (dcv check, dcv caa)"},
 };
 
 int cli_fail(const cm_err *err, int exit_code)
