@@ -1,0 +1,139 @@
+/* sqlite_operator.c — the unscoped lookups of store.h ("operator lookups"): rows found across
+ * accounts, for the operator's vetting and for email DCV codes that arrive without an API key.
+ * Each finds the owning account first and then reads the row through the scoped function, so
+ * there is one mapping of every row. */
+#include "store/internal.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CODE_CANDIDATES_MAX 16
+
+int store_org_get_any(cm_store *st, int64_t id, cm_org_row *out, cm_err *err)
+{
+    sqlite3_stmt *s = q_get(st, "SELECT account_id FROM organizations WHERE id = ?1", err);
+    if (s == NULL)
+        return -1;
+    b_int(s, 1, id);
+    int ret = -1, rc = sqlite3_step(s);
+    int64_t account_id = 0;
+    if (rc == SQLITE_ROW) {
+        account_id = c_int(s, 0);
+        ret = 0;
+    } else if (rc == SQLITE_DONE) {
+        cm_err_set(err, "org_not_found", "organization %" PRId64 " does not exist", id);
+    } else {
+        st_fail(st, rc, "reading an organization", NULL, err);
+    }
+    q_put(st, s);
+    if (ret != 0)
+        return -1;
+    return store_org_get(st, account_id, id, out, err);
+}
+
+int store_domain_by_code_any(cm_store *st, const char *method, const char *prefix, cm_domain **out,
+                             size_t *n, cm_err *err)
+{
+    int ret = -1, rc = SQLITE_DONE;
+    int64_t acct[CODE_CANDIDATES_MAX], ids[CODE_CANDIDATES_MAX];
+    size_t count = 0;
+    cm_domain *arr = NULL;
+    *out = NULL;
+    *n = 0;
+    /* substr() rather than LIKE: the prefix is data, never a pattern. */
+    sqlite3_stmt *s = q_get(st,
+                            "SELECT account_id, id FROM domains WHERE dcv_method = ?1 AND "
+                            "dcv_value <> '' AND substr(dcv_value, 1, length(?2)) = ?2 "
+                            "ORDER BY id LIMIT 16",
+                            err);
+    if (s == NULL)
+        goto out;
+    b_text(s, 1, method);
+    b_text(s, 2, prefix);
+    while (count < CODE_CANDIDATES_MAX && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+        acct[count] = c_int(s, 0);
+        ids[count] = c_int(s, 1);
+        count++;
+    }
+    if (count < CODE_CANDIDATES_MAX && rc != SQLITE_DONE) {
+        st_fail(st, rc, "looking up a DCV code", NULL, err);
+        goto out;
+    }
+    q_put(st, s);
+    s = NULL;
+    if (count > 0) {
+        arr = calloc(count, sizeof *arr);
+        if (arr == NULL) {
+            cm_err_set(err, "store_error", "out of memory reading domains");
+            goto out;
+        }
+    }
+    for (size_t i = 0; i < count; i++)
+        if (store_domain_get(st, acct[i], ids[i], &arr[i], err) != 0)
+            goto out;
+    *out = arr;
+    *n = count;
+    arr = NULL;
+    ret = 0;
+out:
+    q_put(st, s);
+    free(arr);
+    return ret;
+}
+
+/* Runs `sql` (?1 = now, ?2 = max) and collects (account_id, id) pairs. */
+static int refs(cm_store *st, const char *sql, int64_t now, size_t max, cm_ref **out, size_t *n,
+                cm_err *err)
+{
+    int ret = -1, rc;
+    size_t count = 0;
+    cm_ref *arr = NULL;
+    *out = NULL;
+    *n = 0;
+    if (max == 0)
+        return 0;
+    if ((arr = calloc(max, sizeof *arr)) == NULL)
+        return cm_err_set(err, "store_error", "out of memory");
+    sqlite3_stmt *s = q_get(st, sql, err);
+    if (s == NULL)
+        goto out;
+    b_int(s, 1, now);
+    b_int(s, 2, (int64_t)max);
+    while (count < max && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+        arr[count].account_id = c_int(s, 0);
+        arr[count].id = c_int(s, 1);
+        count++;
+    }
+    if (count < max && rc != SQLITE_DONE) {
+        st_fail(st, rc, "listing pending validations", NULL, err);
+        goto out;
+    }
+    *out = arr;
+    *n = count;
+    arr = NULL;
+    ret = 0;
+out:
+    q_put(st, s);
+    free(arr);
+    return ret;
+}
+
+int store_dcv_pending_domains(cm_store *st, int64_t now, size_t max, cm_ref **out, size_t *n,
+                              cm_err *err)
+{
+    return refs(st,
+                "SELECT account_id, id FROM domains WHERE valid_until <= ?1 AND dcv_value <> '' "
+                "AND dcv_value_expires > ?1 AND (dcv_method = 'dns-txt-token' OR dcv_method = "
+                "'dns-cname-token' OR dcv_method = 'http-token') ORDER BY id LIMIT ?2",
+                now, max, out, n, err);
+}
+
+int store_dcv_pending_orders(cm_store *st, int64_t now, size_t max, cm_ref **out, size_t *n,
+                             cm_err *err)
+{
+    return refs(st,
+                "SELECT account_id, id FROM orders WHERE status = 'pending' AND dcv_value <> '' "
+                "AND dcv_value_expires > ?1 ORDER BY id LIMIT ?2",
+                now, max, out, n, err);
+}
