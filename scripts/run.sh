@@ -1,28 +1,37 @@
 #!/usr/bin/env bash
-# The run command: installs dependencies, builds certmint, initialises ./var the first time, and
-# issues a demo certificate, printing where it is and how to verify it with openssl.
+# The run command: installs dependencies, builds certmint, initialises ./var the first time
+# (CA hierarchies, database, operator key, a first account with its administrator), and starts
+# the server on 127.0.0.1 with SQLite, printing the URL and the administrator's API key.
+# Stop it with Ctrl-C (SIGINT) or SIGTERM: requests in flight finish first.
+# usage: scripts/run.sh [PORT]   (default 8080; the data directory is ./var)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+port=${1:-${CERTMINT_PORT:-8080}}
 bash scripts/deps.sh
 bash scripts/build.sh build
 bin=build/certmint
 if [ ! -d var/ca ]; then
-  "$bin" init --dir var
+  mkdir -p var
+  # The keys are shown once by init; for this local run they are kept in var/init.json
+  # (0600) so the command can print them again. A production install would not keep them.
+  (umask 077 && "$bin" init --dir var --public-url "http://127.0.0.1:$port" --json >var/init.json)
 fi
-demo=var/demo
-mkdir -p "$demo"
-if [ ! -f "$demo/server.key" ]; then
-  (umask 077 && openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$demo/server.key")
-fi
-openssl req -new -key "$demo/server.key" -subj /CN=demo -out "$demo/server.csr"
-"$bin" issue --dir var --product ssl_dv_geotrust --csr "$demo/server.csr" \
-  --cn www.example.com --san example.com --format pem_all --out "$demo/www.example.com.pem"
+admin_key=$(/usr/bin/python3 -c 'import json; print(json.load(open("var/init.json"))["admin_key"])')
+operator_key=$(/usr/bin/python3 -c 'import json; print(json.load(open("var/init.json"))["operator_key"])')
 cat <<TXT
 
-A DV certificate for www.example.com (and example.com) is in $demo/www.example.com.pem
-(leaf, issuing CA, root); its key is $demo/server.key. Verify it with:
+certmint is starting on http://127.0.0.1:$port  (data directory: ./var, SQLite)
 
-  openssl verify -x509_strict -purpose sslserver -CAfile var/ca/public-ecdsa-root.crt \\
-    -untrusted var/ca/public-ecdsa.crt $demo/www.example.com.pem
-  build/certmint lint --issuer var/ca/public-ecdsa.crt $demo/www.example.com.pem
+  administrator API key: $admin_key
+  operator API key:      $operator_key
+
+Try:
+  curl -s http://127.0.0.1:$port/health
+  curl -s -H "X-DC-DEVKEY: $admin_key" http://127.0.0.1:$port/services/v2/product
+  curl -s -H "X-DC-DEVKEY: $admin_key" http://127.0.0.1:$port/services/v2/order/certificate
+
+docs/api.md describes every endpoint; docs/operations.md the configuration. Mail goes to
+var/spool/mail/*.eml until smtp_url is set. Ctrl-C stops the server.
+
 TXT
+exec "$bin" serve --dir var --listen "127.0.0.1:$port"

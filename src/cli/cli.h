@@ -8,11 +8,15 @@
 #include "util/err.h"
 
 int cmd_init(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
+int cmd_migrate(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
 int cmd_issue(int argc, char **argv);
 int cmd_lint(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 int cmd_mail(int argc, char **argv);
 int cmd_dcv(int argc, char **argv);
+int cmd_ca(int argc, char **argv);
 
 /* Prints "certmint: <code>: <message>" to stderr and returns `exit_code`. */
 int cli_fail(const cm_err *err, int exit_code);

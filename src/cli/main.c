@@ -12,11 +12,15 @@ static const struct {
     const char *help;
 } commands[] = {
     {"init", cmd_init, "create a data directory with its public and private CA hierarchies"},
+    {"serve", cmd_serve, "run the server: REST API, CRL, OCSP, jobs and the signer process"},
+    {"migrate", cmd_migrate, "bring the database schema up to date"},
+    {"audit", cmd_audit, "check the audit log's hash chain (audit verify)"},
     {"issue", cmd_issue, "issue a certificate offline from a CSR"},
     {"lint", cmd_lint, "check certificates against the Baseline Requirements profile"},
     {"config", cmd_config, "show the configuration of a data directory (config show)"},
     {"mail", cmd_mail, "compose and deliver a test mail with the mail settings (mail test)"},
     {"dcv", cmd_dcv, "check domain control or CAA over the network (dcv check, dcv caa)"},
+    {"ca", cmd_ca, "offline work with the root keys: re-sign the root CRLs (ca root-crl)"},
 };
 
 int cli_fail(const cm_err *err, int exit_code)

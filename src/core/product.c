@@ -98,3 +98,8 @@ int product_check_names(const cm_product *p, const cm_name *names, size_t n, siz
     }
     return 0;
 }
+
+bool product_needs_dcv(const cm_product *p)
+{
+    return p->hierarchy == HIER_PUBLIC;
+}

@@ -39,6 +39,11 @@ const char *validation_name(cm_validation v);
 /* True when the product permits a wildcard name (never on EV). */
 bool product_allows_wildcard(const cm_product *p);
 
+/* Whether names of this product need domain-control validation: public products do; private
+ * products carry internal names that no public DNS can prove, and the account that orders them
+ * runs that namespace (DESIGN.md §3.1 "private hierarchy"). */
+bool product_needs_dcv(const cm_product *p);
+
 /* Most names (SANs) in one certificate. */
 #define CERT_MAX_NAMES 250
 

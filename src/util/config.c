@@ -62,6 +62,9 @@ static const cfg_entry table[] = {
      "HTTP worker threads; 0 = one per core"},
     {"max_body", CT_LONG, offsetof(cm_config, max_body), 0, "1048576", 1024, 67108864,
      "largest request body accepted, in bytes (larger ones get 413)"},
+    {"dcv_recheck_interval", CT_LONG, offsetof(cm_config, dcv_recheck_interval), 0, "300", 1,
+     86400,
+     "seconds between two automatic re-checks of pending domain validations and DV orders"},
 };
 
 #define N_ENTRIES (sizeof table / sizeof table[0])

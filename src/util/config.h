@@ -27,6 +27,7 @@ typedef struct cm_config {
     char dcv_cname_target[256]; /* target of dns-cname-token records */
     long workers;          /* HTTP worker threads; 0 = one per core */
     long max_body;         /* largest request body in bytes */
+    long dcv_recheck_interval; /* seconds between two automatic DCV re-checks */
 } cm_config;
 
 /* Fills `c` with defaults. */

@@ -108,6 +108,29 @@ static void test_ev_needs_category_jurisdiction_and_number(void **s)
     expect_invalid(&o, VAL_EV);
 }
 
+static void test_country_must_be_an_iso_3166_code(void **s)
+{
+    (void)s;
+    static const char *const good[] = {"GB", "US", "DE", "NL", "ZW", "AD", "XX"};
+    static const char *const bad[] = {"UK", "EU", "ZZ", "AA", "gb", "G", "GBR", ""};
+    cm_err err;
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        cm_org o = good_ev();
+        str_copy(o.country, sizeof o.country, good[i]);
+        str_copy(o.jurisdiction_country, sizeof o.jurisdiction_country, good[i]);
+        assert_int_equal(org_check(&o, VAL_EV, &err), 0);
+    }
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        cm_org o = good_ev();
+        str_copy(o.country, sizeof o.country, bad[i]);
+        assert_int_equal(org_check(&o, VAL_OV, &err), -1);
+        assert_string_equal(err.code, "org_invalid");
+        o = good_ev();
+        str_copy(o.jurisdiction_country, sizeof o.jurisdiction_country, bad[i]);
+        assert_int_equal(org_check(&o, VAL_EV, &err), -1);
+    }
+}
+
 static void test_subject_o_uses_dba_format_when_it_fits(void **s)
 {
     (void)s;
@@ -134,6 +157,7 @@ int main(void)
         cmocka_unit_test(test_placeholders_are_refused),
         cmocka_unit_test(test_ev_needs_category_jurisdiction_and_number),
         cmocka_unit_test(test_subject_o_uses_dba_format_when_it_fits),
+        cmocka_unit_test(test_country_must_be_an_iso_3166_code),
     };
     return cmocka_run_group_tests_name("org", tests, NULL, NULL);
 }
