@@ -7,6 +7,7 @@
 #include <jansson.h>
 
 #include "cli/cli.h"
+#include "net/mail.h"
 #include "pki/listener.h"
 #include "pki/pki.h"
 #include "service/service.h"
@@ -17,6 +18,7 @@
 static const char init_help[] =
     "usage: certmint init --dir DIR [--public-url http://HOST:PORT] [--ocsp-url URL]\n"
     "                     [--private-max-days N] [--ca-org NAME] [--ca-country CC]\n"
+    "                     [--rsa-root-bits N] [--rsa-issuing-bits N]\n"
     "                     [--account-name NAME] [--admin-email ADDR] [--json]\n"
     "Creates DIR/ca with a public and a private hierarchy (ECDSA P-384 root → P-256 issuing CA,\n"
     "RSA-4096 root → RSA-3072 issuing CA each) and DIR/certmint.conf. CA keys are encrypted with\n"
@@ -118,6 +120,12 @@ int cmd_init(int argc, char **argv)
         return cli_usage("--ca-country takes a two-letter upper-case code, e.g. GB (XX: none)");
     if (str_empty(io.ca_org) || strlen(io.ca_org) > 40)
         return cli_usage("--ca-org takes a name of 1 to 40 characters");
+    /* Checked before anything is written: a refusal later would leave a CA without its
+     * database. */
+    if (!mail_address_ok(admin_email))
+        return cli_usage("--admin-email takes an address such as admin@example.com");
+    if (str_empty(acct_name) || strlen(acct_name) > 200)
+        return cli_usage("--account-name takes a name of 1 to 200 characters");
     cm_config cfg;
     cm_err err;
     cm_err_clear(&err);

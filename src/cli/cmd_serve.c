@@ -98,13 +98,15 @@ int cmd_serve(int argc, char **argv)
     /* The signer process is forked before any thread exists. */
     if (pki_open(&app.cfg, &app.pki, &err) != 0)
         goto out;
-    int from = 0, to = 0;
-    if (store_open(&app.cfg, true, &st, &err) != 0 || store_migrate(st, &from, &to, &err) != 0)
+    /* Migrations run here, once, before the pool opens its connections (the store logs them). */
+    if (app.cfg.listen[0] == '\0' && app.cfg.tls_listen[0] == '\0') {
+        cm_err_set(&err, "config_invalid", "set listen or tls_listen (or both)");
+        goto out;
+    }
+    if (store_open(&app.cfg, true, &st, &err) != 0)
         goto out;
     store_close(st);
     st = NULL;
-    if (from != to)
-        log_msg(LOG_INFO, "event=migrated from=%d to=%d", from, to);
     int workers = (int)app.cfg.workers;
     if (workers <= 0) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -135,10 +137,6 @@ int cmd_serve(int argc, char **argv)
         .app = &app,
         .authenticate = app_authenticate,
     };
-    if (app.cfg.listen[0] == '\0' && app.cfg.tls_listen[0] == '\0') {
-        cm_err_set(&err, "config_invalid", "set listen or tls_listen (or both)");
-        goto out;
-    }
     if (http_server_start(&ho, &srv, &err) != 0)
         goto out;
     log_msg(LOG_INFO, "event=listening http=%s https=%s workers=%d dir=%s",
@@ -180,19 +178,21 @@ int cmd_migrate(int argc, char **argv)
         return rc < 0 ? 0 : rc;
     cm_err err;
     cm_store *st = NULL;
-    int from = 0, to = 0;
-    if (store_open(&cfg, false, &st, &err) != 0 && strcmp(err.code, "store_needs_migration") != 0)
-        return cli_fail(&err, 1);
-    if (st == NULL && store_open(&cfg, true, &st, &err) != 0)
-        return cli_fail(&err, 1);
-    rc = store_migrate(st, &from, &to, &err);
+    bool migrated = false;
+    /* Opening without migrating tells whether anything is pending. */
+    if (store_open(&cfg, false, &st, &err) != 0) {
+        if (strcmp(err.code, "store_needs_migration") != 0)
+            return cli_fail(&err, 1);
+        if (store_open(&cfg, true, &st, &err) != 0)
+            return cli_fail(&err, 1);
+        migrated = true;
+    }
+    int version = store_schema_version(st);
     store_close(st);
-    if (rc != 0)
-        return cli_fail(&err, 1);
-    if (from == to)
-        printf("certmint: the schema is up to date (version %d)\n", to);
+    if (migrated)
+        printf("certmint: migrated the schema to version %d\n", version);
     else
-        printf("certmint: migrated the schema from version %d to %d\n", from, to);
+        printf("certmint: the schema is up to date (version %d)\n", version);
     return 0;
 }
 

@@ -12,9 +12,9 @@ static const struct {
     /* 401 / 403 */
     {"unauthorized", 401},
     {"forbidden", 403},
-    {"caa_forbidden", 422},
-    {"key_compromised", 422},
-    {"ca_unknown", 500}, /* a certificate whose issuing CA is not loaded: the operator's fault */ /* the domain's CAA names another CA, not a role problem */
+    {"caa_forbidden", 422},   /* the domain's CAA names another CA, not a role problem */
+    {"key_compromised", 422}, /* the CSR's key was revoked for compromise */
+    {"ca_unknown", 500},      /* a certificate whose issuing CA is not loaded: the operator's */
     {"*_forbidden", 403},
     /* Domain-control validation (svc_domain.c): the proof was looked for and is not there, or
      * the domain's own web server failed — a fine request for a domain not ready yet (422);

@@ -17,7 +17,8 @@
 #include "util/log.h"
 #include "util/str.h"
 
-/* GET /health: 200 while the signer process lives, else 503 (issuance is refused then). */
+/* GET /health: 200 while the signer process lives, else 503 (issuance is refused then). As
+ * cheap as a static answer: no store access, no round trip to the signer. */
 static int h_health(void *app, http_req *rq, http_resp *rs)
 {
     cm_app *a = app;
@@ -191,8 +192,17 @@ static int ocsp_answer(cm_app *a, http_req *rq, http_resp *rs, const unsigned ch
     ocsp_ctx ctx = {store_pool_get(a->stores)};
     int rc = ocsp_respond(a->pki, req, len, ocsp_lookup, &ctx, &resp, &resp_len, &err);
     store_pool_put(a->stores, ctx.st);
-    if (rc != 0)
-        return h_fail(rs, &err);
+    if (rc != 0) {
+        /* Nothing can be signed (the signer is down): an OCSP client still gets an OCSP
+         * answer, the unsigned OCSPResponse { responseStatus tryLater (3) } of RFC 6960. */
+        static unsigned char try_later[] = {0x30, 0x03, 0x0a, 0x01, 0x03};
+        log_msg(LOG_WARN, "event=ocsp_try_later error=%s", err.code);
+        rs->status = 200;
+        rs->data = try_later;
+        rs->data_len = sizeof try_later;
+        rs->content_type = "application/ocsp-response";
+        return 0;
+    }
     unsigned char *data = pool_alloc(rq->pool, resp_len ? resp_len : 1);
     if (data == NULL) {
         free(resp);

@@ -54,7 +54,7 @@ int jobs_start(const cm_jobs_opts *o, cm_jobs **out, cm_err *err);
 void jobs_stop(cm_jobs *j);
 
 /* Runs every job due now once, in the calling thread, with one connection from o->stores
- * (o->threads and o->poll_ms are not used). For tests and `certmint jobs run`. *ran receives
+ * (o->threads and o->poll_ms are not used). For tests. *ran receives
  * the number of jobs run, successful or not: a job that fails is retried later as usual and
  * does not make this function fail. Returns -1 only when the store fails. */
 int jobs_run_due(const cm_jobs_opts *o, int *ran, cm_err *err);

@@ -109,8 +109,8 @@ const char *pki_issuer_id(const cm_product *p, cm_issuer_kind k);
 
 /* ---- The signer process (signer.c) ---- */
 
-/* True while the engine's signer process answers; false once it died (then signing fails with
- * `signer_unavailable` until certmint is restarted). */
+/* True while the engine's signer process lives (a poll of its socket: cheap, no lock); false
+ * once it died (then signing fails with `signer_unavailable` until certmint is restarted). */
 bool pki_signer_healthy(const cm_pki *pki);
 
 /* ---- Revocation: CRLs (crl.c) ---- */

@@ -19,6 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "core/product.h"
 #include "pki/pki.h"
 #include "service/caller.h"
@@ -39,6 +41,10 @@ typedef struct cm_svc {
  * text (NULL = "{}"), never a secret. */
 int svc_audit(cm_svc *s, int64_t account_id, const char *action, const char *object_type,
               int64_t object_id, const char *detail, cm_err *err);
+
+/* An audit detail object as compact JSON text with sorted keys; takes `o`. Caller frees; NULL
+ * when out of memory (svc_audit then writes "{}"). */
+char *svc_detail(json_t *o);
 
 /* Composes a mail (net/mail.h) and queues it in the outbox with a delivery job, inside the
  * open transaction. Attachments optional (PEM chain of an issued certificate, …). */

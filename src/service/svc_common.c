@@ -127,3 +127,10 @@ void svc_random_value(char out[33])
     }
     hex_encode(b, sizeof b, out);
 }
+
+char *svc_detail(json_t *o)
+{
+    char *s = o != NULL ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(o);
+    return s;
+}

@@ -72,14 +72,6 @@ static int email_check(const char *method, const char *name, cm_err *err)
     return 0;
 }
 
-/* An audit detail object as text (caller frees); NULL → svc_audit writes "{}". */
-static char *detail_text(json_t *o)
-{
-    char *s = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-    json_decref(o);
-    return s;
-}
-
 const char *svc_domain_status(const cm_domain *d, int64_t now)
 {
     if (d->valid_until > now)
@@ -242,7 +234,7 @@ int svc_domain_create(cm_svc *s, const char *name, int64_t org_id, const char *m
     }
     if (strcmp(method, "email") == 0 && queue_email(s, &d, err) != 0)
         goto out;
-    detail = detail_text(json_pack("{s:s, s:s, s:I}", "name", d.name, "dcv_method", method,
+    detail = svc_detail(json_pack("{s:s, s:s, s:I}", "name", d.name, "dcv_method", method,
                                    "org_id", (json_int_t)org_id));
     if (svc_audit(s, d.account_id, "domain.create", "domain", d.id, detail, err) != 0)
         goto out;
@@ -305,7 +297,7 @@ int svc_domain_set_method(cm_svc *s, int64_t id, const char *method, cm_domain *
         goto out;
     if (strcmp(method, "email") == 0 && queue_email(s, &d, err) != 0)
         goto out;
-    detail = detail_text(json_pack("{s:s}", "dcv_method", method));
+    detail = svc_detail(json_pack("{s:s}", "dcv_method", method));
     if (svc_audit(s, d.account_id, "domain.dcv_method", "domain", d.id, detail, err) != 0)
         goto out;
     if (store_commit(s->st, err) != 0)
@@ -327,7 +319,7 @@ static int record_validated(cm_svc *s, cm_domain *d, int64_t now, const char *me
     d->valid_until = now + DCV_REUSE_SECONDS;
     if (store_domain_update_dcv(s->st, d, err) != 0)
         return -1;
-    char *detail = detail_text(
+    char *detail = svc_detail(
         json_pack("{s:s, s:I}", "dcv_method", method, "valid_until", (json_int_t)d->valid_until));
     int rc = svc_audit(s, d->account_id, "domain.validate", "domain", d->id, detail, err);
     free(detail);
@@ -544,7 +536,7 @@ int svc_domain_ensure(cm_svc *s, int64_t account_id, const char *name, cm_err *e
     new_value(&d, "dns-txt-token", now);
     if (store_domain_insert(s->st, &d, err) != 0)
         goto out;
-    detail = detail_text(
+    detail = svc_detail(
         json_pack("{s:s, s:s, s:s}", "name", d.name, "dcv_method", d.dcv_method, "via", "order"));
     if (svc_audit(s, account_id, "domain.create", "domain", d.id, detail, err) != 0)
         goto out;

@@ -31,15 +31,6 @@ static bool is_not_found(const cm_err *err)
     return n >= 10 && strcmp(err->code + n - 10, "_not_found") == 0;
 }
 
-/* An audit detail object as text; NULL when out of memory (svc_audit then writes "{}"). The
- * caller frees it with free(). */
-static char *detail_text(json_t *o)
-{
-    char *s = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-    json_decref(o);
-    return s;
-}
-
 static bool has_ev_fields(const cm_org *o)
 {
     return !str_empty(o->jurisdiction_country) || !str_empty(o->jurisdiction_state) ||
@@ -71,7 +62,7 @@ int svc_org_create(cm_svc *s, const cm_org *org, int64_t *id, cm_err *err)
     open = true;
     if (store_org_insert(s->st, &row, err) != 0)
         goto out;
-    detail = detail_text(json_pack("{s:s, s:s}", "name", org->name, "country", org->country));
+    detail = svc_detail(json_pack("{s:s, s:s}", "name", org->name, "country", org->country));
     if (svc_audit(s, row.account_id, "org.create", "organization", row.id, detail, err) != 0)
         goto out;
     if (store_commit(s->st, err) != 0)
@@ -196,7 +187,7 @@ int svc_org_validate(cm_svc *s, int64_t id, const cm_org_vetting *v, size_t nv, 
         json_array_append_new(
             arr, json_pack("{s:s, s:I}", "type", t, "valid_until", (json_int_t)until[i]));
     }
-    detail = detail_text(json_pack("{s:O}", "validations", arr));
+    detail = svc_detail(json_pack("{s:O}", "validations", arr));
     if (svc_audit(s, row.account_id, "org.validate", "organization", id, detail, err) != 0)
         goto out;
     if (store_commit(s->st, err) != 0)
@@ -266,7 +257,7 @@ int svc_org_contact_add(cm_svc *s, int64_t org_id, int64_t user_id, bool ev_appr
     out->created_at = *created ? clock_now() : old.created_at;
     if (store_contact_put(s->st, acct, out, err) != 0)
         goto out;
-    detail = detail_text(
+    detail = svc_detail(
         json_pack("{s:I, s:b}", "user_id", (json_int_t)user_id, "ev_approver", ev_approver));
     if (svc_audit(s, acct, "org.contact", "organization", org_id, detail, err) != 0)
         goto out;

@@ -45,7 +45,7 @@ int config_append(cm_config *c, const char *key, const char *value, cm_err *err)
  * CERTMINT_<KEY> environment variables. c->dir must be set. */
 int config_load(cm_config *c, cm_err *err);
 
-/* Writes the settings that differ from the defaults as a certmint.conf text. */
+/* Writes every setting but `dir` as a certmint.conf text (init writes it once). */
 void config_write(const cm_config *c, FILE *f);
 
 /* Prints every key with its value, default and help. */

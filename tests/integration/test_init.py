@@ -2,6 +2,7 @@
 chains), the passphrase handling, and that a second init refuses and changes nothing."""
 
 import json
+import sqlite3
 import stat
 
 import pytest
@@ -10,7 +11,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtensionOID, NameOID
 
-from conftest import CA_COUNTRY, CA_ORG, error_codes, init_ca, run, tree_hash
+from conftest import CA_COUNTRY, CA_ORG, certmint_bin, error_codes, init_ca, run, tree_hash
 
 HIERARCHIES = ["public", "private"]
 # file stem -> (key type, size or curve, is a root)
@@ -150,3 +151,30 @@ def test_init_takes_passphrase_from_environment_and_writes_no_passphrase_file(tm
         serialization.load_pem_private_key(key.read_bytes(), secret.encode())
         with pytest.raises(ValueError):
             serialization.load_pem_private_key(key.read_bytes(), b"wrong passphrase")
+
+
+@pytest.mark.parametrize("args", [["--admin-email", "not an address"],
+                                  ["--admin-email", "a@b\r\nBcc: x@example.com"],
+                                  ["--account-name", ""]])
+def test_init_refuses_bad_account_input_before_writing_anything(tmp_path, args):
+    d = tmp_path / "data"
+    r = run([str(certmint_bin()), "init", "--dir", str(d), *args])
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert not d.exists() or not any(d.iterdir())
+
+
+def test_init_json_prints_the_keys_once_and_stores_only_their_hashes(tmp_path):
+    d = tmp_path / "data"
+    r = run([str(certmint_bin()), "init", "--dir", str(d), "--json",
+             "--admin-email", "ops@example.com", "--account-name", "Example"], timeout=300)
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["operator_key"].startswith("cm_") and out["admin_key"].startswith("cm_")
+    assert out["account_id"] == 1 and out["admin_email"] == "ops@example.com"
+    db = (d / "certmint.db").read_bytes()
+    assert out["operator_key"].encode() not in db and out["admin_key"].encode() not in db
+    assert out["admin_key"] not in r.stderr
+    con = sqlite3.connect(d / "certmint.db")
+    assert con.execute("SELECT COUNT(*) FROM api_keys").fetchone()[0] == 2
+    con.close()
+    assert oct(stat.S_IMODE((d / "certmint.db").stat().st_mode)) == "0o600"

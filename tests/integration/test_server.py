@@ -160,6 +160,14 @@ def test_signer_death_makes_the_server_unhealthy_and_refuse_issuance(srv, keys):
     assert srv.snapshot() == before
     # the rest of the API still answers
     assert srv.ok("GET", "/order/certificate", srv.admin_key)["page"]["total"] >= 1
+    # OCSP clients get an OCSP answer they understand: tryLater (unsigned)
+    req = srv.dir / "req.der"
+    subprocess.run(["openssl", "ocsp", "-issuer", str(srv.dir / "ca" / "private-ecdsa.crt"),
+                    "-serial", "0x1234", "-no_nonce", "-reqout", str(req)], check=True,
+                   capture_output=True)
+    r = requests.post(srv.base + "/ocsp", data=req.read_bytes(),
+                      headers={"Content-Type": "application/ocsp-request"}, timeout=10)
+    assert r.status_code == 200 and r.content == bytes.fromhex("30030a0103"), r.content
     assert srv.proc.poll() is None
 
 
@@ -197,6 +205,19 @@ def test_migrate_is_idempotent(srv):
     srv.stop()
     r = certmint("migrate", "--dir", srv.dir)
     assert r.returncode == 0 and "up to date" in r.stdout, r.stdout + r.stderr
+
+
+def test_migrate_creates_a_missing_database(srv):
+    srv.stop()
+    srv.db_path().unlink()
+    for suffix in ("-wal", "-shm"):
+        p = srv.dir / ("certmint.db" + suffix)
+        if p.exists():
+            p.unlink()
+    r = certmint("migrate", "--dir", srv.dir)
+    assert r.returncode == 0 and "migrated the schema to version" in r.stdout, r.stdout
+    r = certmint("migrate", "--dir", srv.dir)
+    assert "up to date" in r.stdout
 
 
 def test_oversized_body_is_413_and_changes_nothing(srv, keys):
