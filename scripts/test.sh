@@ -8,7 +8,7 @@ root=$(pwd)
 results="$root/test-results"
 rm -rf "$results"
 mkdir -p "$results"
-FUZZ_SECONDS=${FUZZ_SECONDS:-30}
+FUZZ_SECONDS=${FUZZ_SECONDS:-20}
 
 bash scripts/deps.sh || { echo "0 passed, 1 failed"; exit 1; }
 
@@ -63,10 +63,26 @@ openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout /dev
 openssl req -in "$seeds/a.csr" -outform DER -out "$seeds/b.der" 2>/dev/null
 printf 'www.example.com' >"$seeds/n1"
 printf '*.b\xc3\xbccher.example' >"$seeds/n2"
-for f in csr names; do
+printf '%s' '{"certificate":{"common_name":"a.example","dns_names":["a.example"]},' \
+  '"organization":{"id":1},"order_validity":{"years":1},"auto_renew":true}' >"$seeds/j1"
+printf '{"certificate":{"common_name":"a\\u0085","dns_names":[1]},"comments":"x\\ny"}' >"$seeds/j2"
+printf 'CMSG\x00\x01\x00\x01\x00\x00\x00\x00' >"$seeds/s1"  # signer PING
+printf 'CMSG\x00\x01\x00\x02\x00\x00\x00\x20\x00\x00\x00\x0cpublic-ecdsa'\
+'\x00\x00\x00\x06sha256\x00\x00\x00\x02\x30\x00' >"$seeds/s2"  # signer SIGN_CERT
+printf 'CMSG\x00\x01\x00\x81\x00\x00\x00\x18\x00\x00\x00\x0esigner_refused'\
+'\x00\x00\x00\x02no' >"$seeds/s3"  # signer ERR
+# CAA: control byte (1 wildcard, 8 owner), then u16 length + flags, tag length, tag, value
+printf '\x00\x00\x14\x00\x05issuecertmint.test' >"$seeds/c1"
+printf '\x09\x00\x0c\x00\x09issuewild;\x00\x06\x80\x03tbsx' >"$seeds/c2"
+printf '\x00\x00\x22\x00\x05issueca.example; account=1 ; a=b' >"$seeds/c3"
+# seeds per target: the file names' first letter (a/b csr, n names, j json, s signer, c caa)
+for f in csr names json signer_msg caa; do
   echo "== fuzz_$f for ${FUZZ_SECONDS}s"
   corpus=$(mktemp -d)
-  cp "$seeds"/* "$corpus"/
+  case $f in
+    csr) pre='[ab]' ;; signer_msg) pre=s ;; *) pre=${f:0:1} ;;
+  esac
+  cp "$seeds"/$pre* "$corpus"/
   if build-fuzz/tests/fuzz/fuzz_$f -max_total_time="$FUZZ_SECONDS" -max_len=4096 \
       -artifact_prefix="$results/fuzz_$f-" "$corpus" >"$results/fuzz_$f.log" 2>&1; then
     status "fuzz_$f" pass
