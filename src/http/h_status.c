@@ -11,7 +11,7 @@
 #include "core/product.h"
 #include "http/app.h"
 #include "http/h_util.h"
-#include "jobs/jobs.h"
+#include "service/order.h"
 #include "pki/encode.h"
 #include "util/fileio.h"
 #include "util/log.h"
@@ -102,10 +102,10 @@ static int h_crl(void *app, http_req *rq, http_resp *rs)
     size_t idlen = strlen(id);
     if (idlen > 5 && strcmp(id + idlen - 5, "-root") == 0)
         return ca_root_id_known(id) ? root_crl(a, rq, rs, id) : not_found(rs, "such CRL");
-    cm_store *st = store_pool_get(a->stores);
-    int rc = jobs_crl_current(&a->cfg, a->pki, st, id, &c, &err);
-    store_pool_put(a->stores, st);
-    if (rc != 0) {
+    cm_svc svc;
+    if (app_svc(app, rq, &svc) != 0)
+        return -1;
+    if (svc_crl_current(&svc, id, &c, &err) != 0) {
         if (strcmp(err.code, "ca_unknown") == 0)
             return not_found(rs, "such CRL");
         return h_fail(rs, &err);

@@ -26,7 +26,6 @@
 #define JOBS_BACKOFF_MAX      3600        /* backoff cap: 30 s × 2^(attempts-1), at most 1 h */
 #define JOBS_SCHEDULE_EVERY   60          /* seconds between two scheduler passes */
 #define JOBS_CRL_MAX_AGE      (3 * 86400) /* a CRL older than this is re-signed */
-#define JOBS_CRL_VALIDITY     (7 * 86400) /* nextUpdate = thisUpdate + 7 days */
 #define JOBS_CRL_MAX_ATTEMPTS 10
 #define JOBS_CRL_UNIQUE_KEY   "crl_refresh"
 
@@ -67,24 +66,6 @@ int jobs_schedule_once(cm_store *st, int64_t now, bool *queued, cm_err *err);
 /* Queues a CRL refresh of every issuing CA at run_at (unique key "crl_refresh": a no-op while
  * one is queued or running), e.g. after a revocation; inside the caller's open transaction. */
 int jobs_enqueue_crl_refresh(cm_store *st, int64_t run_at, cm_err *err);
-
-/* ---- CRLs (job_crl.c) ---- */
-
-/* The issuing CA ids that publish a CRL, in a fixed order; n receives the count (4). Static. */
-const char *const *jobs_crl_ca_ids(size_t *n);
-
-/* Returns the current CRL of `ca_id` in *out, making it now (number = last + 1) when none was
- * made yet or the stored one is past its nextUpdate: the first request of /crl/{ca}.crl.
- * Opens its own transaction when it has to make one, so call it with none open. out->der is
- * malloc'd: caller frees it with free(). Errors: `ca_unknown` (not an issuing CA id), the
- * store's, and crl_make's. */
-int jobs_crl_current(const cm_config *cfg, cm_pki *pki, cm_store *st, const char *ca_id,
-                     cm_crl_row *out, cm_err *err);
-
-/* Re-signs the CRL of one issuing CA from the store: its revoked certificates, CRLNumber =
- * last + 1, thisUpdate = now, nextUpdate = now + JOBS_CRL_VALIDITY; in its own transaction, so
- * the number strictly increases even across restarts and nodes. */
-int jobs_crl_make_one(cm_pki *pki, cm_store *st, const char *ca_id, int64_t now, cm_err *err);
 
 /* ---- handlers, one per kind (called by runner.c's dispatch table) ---- */
 

@@ -195,7 +195,7 @@ int jobs_enqueue_crl_refresh(cm_store *st, int64_t run_at, cm_err *err)
 int jobs_schedule_once(cm_store *st, int64_t now, bool *queued, cm_err *err)
 {
     size_t n = 0;
-    const char *const *ids = jobs_crl_ca_ids(&n);
+    const char *const *ids = svc_crl_ca_ids(&n);
     bool need = false;
     cm_err gerr;
     if (queued != NULL)

@@ -132,6 +132,22 @@ int svc_expire(cm_svc *s, int64_t now, cm_err *err);
 int svc_dcv_recheck(cm_svc *s, int64_t now, size_t max, int *checked, int *validated,
                     cm_err *err);
 
+/* ---- CRLs (svc_crl.c) ---- */
+
+#define CRL_VALIDITY_SECONDS (7 * 86400) /* nextUpdate = thisUpdate + 7 days (BR: ≤ 10) */
+
+/* The issuing CA ids that publish a CRL, in a fixed order; *n receives the count. Static. */
+const char *const *svc_crl_ca_ids(size_t *n);
+/* Makes and stores the next CRL of `ca_id` now: every revoked certificate of that CA, CRLNumber
+ * = last + 1, in one write transaction (the number strictly increases across threads, nodes and
+ * restarts). Errors: `ca_unknown`, the signer's. */
+int svc_crl_make_one(cm_svc *s, const char *ca_id, int64_t now, cm_err *err);
+/* All four, each in its own transaction; one failing does not keep the others stale. */
+int svc_crl_refresh_all(cm_svc *s, int64_t now, cm_err *err);
+/* The CRL to serve for `ca_id` (made now when none is stored or it is past its nextUpdate).
+ * out->der is malloc'd, caller frees. Errors: `ca_unknown`, the store's and the signer's. */
+int svc_crl_current(cm_svc *s, const char *ca_id, cm_crl_row *out, cm_err *err);
+
 /* RFC 5280 reason code for a name, or -1. */
 int revocation_reason_code(const char *name);
 const char *revocation_reason_name(int code);

@@ -51,6 +51,12 @@ char *svc_detail(json_t *o);
 struct cm_mail;
 int svc_mail_queue(cm_svc *s, int64_t account_id, const struct cm_mail *m, cm_err *err);
 
+/* Delivers outbox mail `mail_id` (the mail job): over SMTP or into the spool, then marks it sent;
+ * a mail already sent is not sent again (delivery is at least once: should the store fail after
+ * the server accepted it, a retry sends it again). `last_attempt` marks the row failed when
+ * delivery fails. */
+int svc_mail_deliver(cm_svc *s, int64_t mail_id, int64_t now, bool last_attempt, cm_err *err);
+
 /* Rights: 0 when the caller is an operator (operator_ok) or has one of the roles (a
  * ROLE_NONE-terminated list), else `forbidden` naming what is needed. */
 int svc_require(const cm_svc *s, bool operator_ok, const cm_role *roles, cm_err *err);

@@ -134,3 +134,33 @@ char *svc_detail(json_t *o)
     json_decref(o);
     return s;
 }
+
+int svc_mail_deliver(cm_svc *s, int64_t mail_id, int64_t now, bool last_attempt, cm_err *err)
+{
+    cm_mail_row m;
+    cm_err serr;
+    int rc = -1;
+    memset(&m, 0, sizeof m);
+    if (store_mail_get(s->st, mail_id, &m, err) != 0)
+        goto out;
+    if (strcmp(m.status, "sent") == 0) { /* delivered by an earlier run: nothing to do */
+        rc = 0;
+        goto out;
+    }
+    if (mail_deliver(s->cfg, s->cfg->mail_from, m.to_addr, m.message, m.message_len, err) != 0) {
+        /* After the last attempt the outbox row shows the failure too (the job row keeps the
+         * error text). A failure to record it changes nothing: the delivery failed anyway. */
+        cm_err_clear(&serr);
+        if (last_attempt && store_mail_set_status(s->st, mail_id, "failed", 0, &serr) != 0)
+            cm_err_prefix(err, "(marking mail %lld failed: %s) ", (long long)mail_id, serr.code);
+        goto out;
+    }
+    if (store_mail_set_status(s->st, mail_id, "sent", now, err) != 0) {
+        cm_err_prefix(err, "mail %lld was delivered but not marked sent: ", (long long)mail_id);
+        goto out;
+    }
+    rc = 0;
+out:
+    free(m.message);
+    return rc;
+}

@@ -23,6 +23,7 @@
 #include <openssl/x509v3.h>
 
 #include "jobs/jobs.h"
+#include "service/order.h"
 #include "util/clock.h"
 #include "util/fileio.h"
 #include "util/str.h"
@@ -41,6 +42,13 @@ typedef struct fixture {
     cm_pki *pki;
     cm_jobs_opts opts;
 } fixture;
+
+/* The CRL to serve, through the service (as GET /crl/{ca}.crl asks for it). */
+static int crl_current(fixture *f, cm_store *st, const char *ca_id, cm_crl_row *row, cm_err *err)
+{
+    cm_svc svc = {.cfg = &f->cfg, .pki = f->pki, .st = st};
+    return svc_crl_current(&svc, ca_id, row, err);
+}
 
 static void rm_rf(const char *dir)
 {
@@ -472,25 +480,25 @@ static void test_crl_current_makes_a_missing_crl_once(void **state)
     clock_set_fixed(t);
     insert_revoked(f, "private-rsa", 4, serial); /* also leaves a dirty row without a CRL */
     cm_store *st = store_pool_get(f->pool);
-    assert_int_equal(jobs_crl_current(&f->cfg, f->pki, st, "private-rsa", &row, &err), 0);
+    assert_int_equal(crl_current(f, st, "private-rsa", &row, &err), 0);
     assert_int_equal(row.number, 1);
     assert_non_null(row.der);
     free(row.der);
     clock_set_fixed(t + 10); /* served again, not re-made */
-    assert_int_equal(jobs_crl_current(&f->cfg, f->pki, st, "private-rsa", &row, &err), 0);
+    assert_int_equal(crl_current(f, st, "private-rsa", &row, &err), 0);
     assert_int_equal(row.number, 1);
     assert_int_equal(row.this_update, t);
     free(row.der);
-    assert_int_equal(jobs_crl_current(&f->cfg, f->pki, st, "private-rsa-root", &row, &err), -1);
+    assert_int_equal(crl_current(f, st, "private-rsa-root", &row, &err), -1);
     assert_string_equal(err.code, "ca_unknown");
-    assert_int_equal(jobs_crl_current(&f->cfg, f->pki, st, "../x", &row, &err), -1);
+    assert_int_equal(crl_current(f, st, "../x", &row, &err), -1);
     assert_string_equal(err.code, "ca_unknown");
     store_pool_put(f->pool, st);
     assert_int_equal(check_crl(f, "private-rsa", 1, t, serial, 4), 1);
     /* Past its nextUpdate the stored CRL is not served: a new one is made. */
     clock_set_fixed(t + 7 * 86400);
     st = store_pool_get(f->pool);
-    assert_int_equal(jobs_crl_current(&f->cfg, f->pki, st, "private-rsa", &row, &err), 0);
+    assert_int_equal(crl_current(f, st, "private-rsa", &row, &err), 0);
     assert_int_equal(row.number, 2);
     free(row.der);
     store_pool_put(f->pool, st);
