@@ -268,3 +268,46 @@ def test_certificates_and_orders_expire_when_the_clock_passes_their_end(tmp_path
             "expired"
     finally:
         srv.stop()
+
+
+def test_ocsp_get_with_the_request_in_the_path(srv, keys, tmp_path):
+    """RFC 6960 appendix A.1 / RFC 5019: GET /ocsp/{base64 of the DER request}, with the slashes
+    and pluses of base64 percent-encoded or not."""
+    import base64
+    import urllib.parse
+    ready(srv)
+    tried = 0
+    for i in range(40):
+        o = private_order(srv, keys, f"get{i}.corp.internal").json()
+        r = srv.api("GET", f"/certificate/{o['certificate_id']}/download/format/pem_all",
+                    key=srv.admin_key)
+        leaf, issuing, root = split_pem(r.content)
+        paths = []
+        for name, der in (("leaf", leaf), ("int", issuing), ("root", root)):
+            p = tmp_path / f"{name}.der"
+            p.write_bytes(der)
+            pem = tmp_path / f"{name}.pem"
+            subprocess.run(["openssl", "x509", "-inform", "DER", "-in", str(p), "-out", str(pem)],
+                           check=True)
+            paths.append(pem)
+        req = tmp_path / "req.der"
+        subprocess.run(["openssl", "ocsp", "-issuer", str(paths[1]), "-cert", str(paths[0]),
+                        "-reqout", str(req), "-no_nonce"], check=True, capture_output=True)
+        b64 = base64.b64encode(req.read_bytes()).decode()
+        if "/" not in b64:
+            continue
+        tried += 1
+        for path in (urllib.parse.quote(b64, safe=""), b64):
+            g = requests.get(srv.base + "/ocsp/" + path, timeout=10)
+            assert g.status_code == 200
+            assert g.headers["Content-Type"] == "application/ocsp-response"
+            resp = tmp_path / "resp.der"
+            resp.write_bytes(g.content)
+            out = subprocess.run(["openssl", "ocsp", "-respin", str(resp), "-issuer",
+                                  str(paths[1]), "-cert", str(paths[0]), "-CAfile",
+                                  str(paths[2]), "-no_nonce"], capture_output=True, text=True)
+            assert "Response verify OK" in out.stderr and ": good" in out.stdout, \
+                out.stdout + out.stderr
+        if tried >= 2:
+            break
+    assert tried >= 1, "no request with a '/' in its base64 in 40 tries"
