@@ -10,6 +10,11 @@ port=${1:-${CERTMINT_PORT:-8080}}
 bash scripts/deps.sh
 bash scripts/build.sh build
 bin=build/certmint
+if [ -d var/ca ] && [ ! -f var/init.json ]; then
+  echo "run.sh: ./var holds a data directory this command did not make (no var/init.json);" >&2
+  echo "run.sh: start it with: build/certmint serve --dir var   (or move ./var away)" >&2
+  exit 1
+fi
 if [ ! -d var/ca ]; then
   mkdir -p var
   # The keys are shown once by init; for this local run they are kept in var/init.json
