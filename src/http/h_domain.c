@@ -8,6 +8,7 @@
 
 #include "http/app.h"
 #include "http/h_util.h"
+#include "service/order.h"
 #include "service/svc_domain.h"
 #include "util/clock.h"
 #include "util/str.h"
@@ -200,8 +201,19 @@ static int h_dcv_email_confirm(void *app, http_req *rq, http_resp *rs)
     if (http_json_body(rq, &body, &err) != 0 || json_only_keys(body, keys, &err) != 0 ||
         json_get_str(body, "code", true, CODE_MAX, &code, &err) != 0)
         return h_fail(rs, &err);
-    if (app_svc(app, rq, &svc) != 0 || svc_domain_email_confirm(&svc, code, &d, &err) != 0)
-        return h_fail(rs, &err);
+    if (app_svc(app, rq, &svc) != 0)
+        return -1;
+    if (svc_domain_email_confirm(&svc, code, &d, &err) != 0) {
+        /* Not a domain's code: perhaps a DV order's (its names validate by email too). */
+        int64_t order_id = 0;
+        bool found = false;
+        cm_err oerr;
+        if (strcmp(err.code, "dcv_code_invalid") != 0 ||
+            svc_order_email_confirm(&svc, code, &order_id, &found, &oerr) != 0 || !found)
+            return h_fail(rs, &err);
+        return h_reply(rs, 200, json_pack("{s:s, s:I}", "status", "active", "order_id",
+                                          (json_int_t)order_id));
+    }
     return h_reply(rs, 200,
                  json_pack("{s:s, s:s, s:o}", "status", svc_domain_status(&d, clock_now()), "name",
                            d.name, "valid_until", json_time(d.valid_until)));

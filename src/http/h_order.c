@@ -56,7 +56,8 @@ static json_t *order_json(cm_svc *s, const cm_order *o, bool full)
         json_object_set_new(j, "dns_name_validations", vals);
         bool waiting = strcmp(o->status, "pending") == 0 ||
                        strcmp(o->status, "needs_approval") == 0;
-        if (waiting && o->dcv_value[0] != '\0') {
+        /* An email code is for the mailbox only: the API never shows it. */
+        if (waiting && o->dcv_value[0] != '\0' && strcmp(o->dcv_method, "email") != 0) {
             json_object_set_new(j, "dcv_random_value", json_string(o->dcv_value));
             json_object_set_new(j, "dcv_expiration_date", json_time(o->dcv_value_expires));
         }
@@ -164,7 +165,8 @@ static int h_order_create(void *app, http_req *rq, http_resp *rs)
         if (res.chain_pem != NULL)
             json_object_set_new(j, "certificate_chain", json_string(res.chain_pem));
     }
-    if (j != NULL && res.order.dcv_value[0] != '\0' && strcmp(res.order.status, "issued") != 0) {
+    if (j != NULL && res.order.dcv_value[0] != '\0' && strcmp(res.order.status, "issued") != 0 &&
+        strcmp(res.order.dcv_method, "email") != 0) {
         json_object_set_new(j, "dcv_random_value", json_string(res.order.dcv_value));
         json_object_set_new(j, "dcv_method", json_string(res.order.dcv_method));
     }
@@ -309,8 +311,10 @@ static int h_order_dcv_method(void *app, http_req *rq, http_resp *rs)
     if (svc_order_dcv_method(&svc, id, method, &err) != 0 ||
         svc_order_get(&svc, id, &o, &err) != 0)
         return h_fail(rs, &err);
-    json_t *j = json_pack("{s:s,s:s,s:o}", "dcv_method", o.dcv_method, "dcv_random_value",
-                          o.dcv_value, "dcv_expiration_date", json_time(o.dcv_value_expires));
+    json_t *j = json_pack("{s:s,s:o}", "dcv_method", o.dcv_method, "dcv_expiration_date",
+                          json_time(o.dcv_value_expires));
+    if (j != NULL && strcmp(o.dcv_method, "email") != 0) /* email codes go to the mailbox only */
+        json_object_set_new(j, "dcv_random_value", json_string(o.dcv_value));
     store_order_clear(&o);
     return h_reply(rs, 200, j);
 }

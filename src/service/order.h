@@ -70,6 +70,13 @@ int svc_order_dcv_method(cm_svc *s, int64_t id, const char *method, cm_err *err)
  * failure is returned only when none passed. */
 int svc_order_check_dcv(cm_svc *s, int64_t id, int64_t *issued_cert, cm_err *err);
 
+/* DV orders validating by email: when `code` is the live code of such an order (compared in
+ * constant time), marks its names validated, spends the code and tries to issue; *found tells
+ * whether it matched and *order_id which order. No caller rights: the code is the credential
+ * (POST /dcv/email/confirm has no API key). */
+int svc_order_email_confirm(cm_svc *s, const char *code, int64_t *order_id, bool *found,
+                            cm_err *err);
+
 /* Why an order is still pending, for its info: a malloc'd text (caller frees) or NULL. */
 char *svc_order_waiting_for(cm_svc *s, const cm_order *o);
 

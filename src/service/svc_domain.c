@@ -132,13 +132,12 @@ static void new_value(cm_domain *d, const char *method, int64_t now)
     }
 }
 
-/* Queues one mail with the domain's code to each administrative address (inside the open
- * transaction). */
-static int queue_email(cm_svc *s, const cm_domain *d, cm_err *err)
+int svc_dcv_email_queue(cm_svc *s, int64_t account_id, const char *domain, const char *code,
+                        int64_t expires, cm_err *err)
 {
     char when[32], subject[320], text[3072];
-    clock_format_iso(d->dcv_value_expires, when, sizeof when);
-    int k = snprintf(subject, sizeof subject, "Confirm control of %s", d->name);
+    clock_format_iso(expires, when, sizeof when);
+    int k = snprintf(subject, sizeof subject, "Confirm control of %s", domain);
     if (k < 0 || (size_t)k >= sizeof subject)
         return cm_err_set(err, "internal_error", "mail subject too long");
     k = snprintf(text, sizeof text,
@@ -153,17 +152,24 @@ static int queue_email(cm_svc *s, const cm_domain *d, cm_err *err)
                  "      -d '{\"code\":\"%s\"}' %s/services/v2/dcv/email/confirm\n\n"
                  "The code works once. If you did not expect this mail, do not confirm: nothing "
                  "is validated without the code.\n",
-                 d->name, d->name, d->dcv_value, when, d->dcv_value, s->cfg->public_url);
+                 domain, domain, code, when, code, s->cfg->public_url);
     if (k < 0 || (size_t)k >= sizeof text)
         return cm_err_set(err, "internal_error", "mail text too long");
     for (size_t i = 0; i < DCV_EMAIL_COUNT; i++) {
         char to[320];
-        snprintf(to, sizeof to, "%s@%s", dcv_email_locals[i], d->name);
+        snprintf(to, sizeof to, "%s@%s", dcv_email_locals[i], domain);
         cm_mail m = {.from = s->cfg->mail_from, .to = to, .subject = subject, .text = text};
-        if (svc_mail_queue(s, d->account_id, &m, err) != 0)
+        if (svc_mail_queue(s, account_id, &m, err) != 0)
             return -1;
     }
     return 0;
+}
+
+/* Queues the domain's code to each administrative address (inside the open transaction). */
+static int queue_email(cm_svc *s, const cm_domain *d, cm_err *err)
+{
+    return svc_dcv_email_queue(s, d->account_id, d->name, d->dcv_value, d->dcv_value_expires,
+                               err);
 }
 
 int svc_domain_create(cm_svc *s, const char *name, int64_t org_id, const char *method,

@@ -74,4 +74,10 @@ int svc_domain_validate(cm_svc *s, int64_t id, cm_domain *out, cm_err *err);
  * Errors: `dcv_code_invalid` (404) for an unknown, used or expired code. */
 int svc_domain_email_confirm(cm_svc *s, const char *code, cm_domain *out, cm_err *err);
 
+/* Queues one mail with `code` to each administrative address of `domain` (admin@,
+ * administrator@, webmaster@, hostmaster@, postmaster@), saying how to confirm and until when;
+ * inside the open transaction. Domains and DV orders both validate by email this way. */
+int svc_dcv_email_queue(cm_svc *s, int64_t account_id, const char *domain, const char *code,
+                        int64_t expires, cm_err *err);
+
 #endif

@@ -1,5 +1,6 @@
 /* svc_order.c — orders: placing them (R-O2), their DCV for DV products (R-O3), cancelling
  * (R-O7), and issuance once every validation is current. */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include "net/dcv.h"
 #include "net/mail.h"
 #include "service/order.h"
+#include "service/svc_domain.h"
 #include "service/svc_org.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -146,9 +148,14 @@ static char *waiting_for(cm_svc *s, const cm_order *o, cm_err *err)
         const char *nm = o->names[i].name;
         if (p->validation == VAL_DV) {
             if (strcmp(o->names[i].dcv_status, "valid") != 0) {
-                snprintf(buf, sizeof buf, "domain control validation of %s (PUT "
-                         "/order/certificate/%lld/check-dcv once the random value is published)",
-                         nm, (long long)o->id);
+                if (strcmp(o->dcv_method, "email") == 0)
+                    snprintf(buf, sizeof buf, "domain control validation of %s: the code mailed "
+                             "to the domain's administrative addresses, confirmed at POST "
+                             "/services/v2/dcv/email/confirm", nm);
+                else
+                    snprintf(buf, sizeof buf, "domain control validation of %s (PUT "
+                             "/order/certificate/%lld/check-dcv once the random value is "
+                             "published)", nm, (long long)o->id);
                 return strdup(buf);
             }
             continue;
@@ -423,7 +430,41 @@ int svc_order_try_issue(cm_svc *s, int64_t account_id, int64_t order_id, int64_t
 static bool dcv_method_ok(const char *m)
 {
     return strcmp(m, "dns-txt-token") == 0 || strcmp(m, "dns-cname-token") == 0 ||
-           strcmp(m, "http-token") == 0;
+           strcmp(m, "http-token") == 0 || strcmp(m, "email") == 0;
+}
+
+/* Email DCV of a DV order: one code goes to the administrative addresses of one registrable
+ * domain, so every name of the order must lie under the same one (into base). */
+static int email_base(const cm_order *o, char *base, size_t basesz, cm_err *err)
+{
+    base[0] = '\0';
+    for (size_t i = 0; i < o->n_names; i++) {
+        char b[256];
+        if (is_ip(o->names[i].name))
+            return cm_err_set(err, "field_invalid", "email validation cannot prove control of "
+                              "the IP address %s; use http-token", o->names[i].name);
+        if (dcv_base(o->names[i].name, b, sizeof b, err) != 0)
+            return -1;
+        if (base[0] == '\0')
+            str_copy(base, basesz, b);
+        else if (strcmp(base, b) != 0)
+            return cm_err_set(err, "field_invalid",
+                              "email validation covers one registrable domain per order, and "
+                              "this order has names under %s and %s; use a token method or one "
+                              "order per domain", base, b);
+    }
+    return 0;
+}
+
+/* Sends the order's code by mail when its method is email (inside the open transaction). */
+static int order_email_send(cm_svc *s, const cm_order *o, cm_err *err)
+{
+    char base[256];
+    if (strcmp(o->dcv_method, "email") != 0)
+        return 0;
+    if (email_base(o, base, sizeof base, err) != 0)
+        return -1;
+    return svc_dcv_email_queue(s, o->account_id, base, o->dcv_value, o->dcv_value_expires, err);
 }
 
 int svc_order_create(cm_svc *s, const cm_order_input *in, cm_order_result *out, cm_err *err)
@@ -462,7 +503,8 @@ int svc_order_create(cm_svc *s, const cm_order_input *in, cm_order_result *out, 
     const char *method = in->dcv_method ? in->dcv_method : "dns-txt-token";
     if (p->validation == VAL_DV && !dcv_method_ok(method))
         return cm_err_set(err, "field_invalid",
-                          "dcv_method must be dns-txt-token, dns-cname-token or http-token");
+                          "dcv_method must be dns-txt-token, dns-cname-token, http-token or "
+                          "email");
     if (build_names(p, in->common_name, in->dns_names, in->n_dns_names, &names, &n, err) != 0)
         return -1;
     if (csr_parse((const unsigned char *)in->csr, strlen(in->csr), &csr, err) != 0 ||
@@ -549,6 +591,11 @@ int svc_order_create(cm_svc *s, const cm_order_input *in, cm_order_result *out, 
         o->dcv_value_expires = now + DCV_VALUE_LIFETIME;
     }
     o->created_at = o->updated_at = now;
+    if (p->validation == VAL_DV && strcmp(method, "email") == 0) {
+        char base[256];
+        if (email_base(o, base, sizeof base, err) != 0)
+            goto out;
+    }
     cm_approval_need need = approval_needed(acct.skip_approval, s->caller.role,
                                             p->validation == VAL_EV, requester_ev);
     str_copy(o->status, sizeof o->status,
@@ -583,6 +630,8 @@ int svc_order_create(cm_svc *s, const cm_order_input *in, cm_order_result *out, 
             if (!is_ip(o->names[i].name) &&
                 svc_domain_ensure(s, o->account_id, o->names[i].name, err) != 0)
                 goto fail;
+    if (order_email_send(s, o, err) != 0)
+        goto fail;
     char detail[600];
     snprintf(detail, sizeof detail, "{\"product\":\"%s\",\"common_name\":\"%s\",\"status\":\"%s\"}",
              p->id, o->common_name, o->status);
@@ -718,7 +767,7 @@ int svc_order_dcv_method(cm_svc *s, int64_t id, const char *method, cm_err *err)
         return -1;
     if (method == NULL || !dcv_method_ok(method))
         return cm_err_set(err, "field_invalid", "dcv_method must be dns-txt-token, "
-                          "dns-cname-token or http-token");
+                          "dns-cname-token, http-token or email");
     if (store_begin(s->st, err) != 0)
         return -1;
     if (load_order(s, id, &o, err) != 0) {
@@ -740,6 +789,8 @@ int svc_order_dcv_method(cm_svc *s, int64_t id, const char *method, cm_err *err)
     svc_random_value(o.dcv_value);
     o.dcv_value_expires = clock_now() + DCV_VALUE_LIFETIME;
     o.updated_at = clock_now();
+    if (order_email_send(s, &o, err) != 0)
+        goto fail;
     char detail[100];
     snprintf(detail, sizeof detail, "{\"dcv_method\":\"%s\"}", method);
     if (store_order_update(s->st, &o, err) != 0 ||
@@ -770,6 +821,13 @@ int svc_order_check_dcv(cm_svc *s, int64_t id, int64_t *issued_cert, cm_err *err
         store_order_clear(&o);
         return cm_err_set(err, "order_state", "order %lld is %s: nothing to validate",
                           (long long)id, o.status);
+    }
+    if (strcmp(o.dcv_method, "email") == 0) {
+        store_order_clear(&o);
+        return cm_err_set(err, "order_state", "order %lld validates by email: confirm with the "
+                          "code from the mail (POST /services/v2/dcv/email/confirm), or choose a "
+                          "token method with PUT /order/certificate/%lld/dcv-method",
+                          (long long)id, (long long)id);
     }
     if (o.dcv_value_expires <= clock_now()) {
         store_order_clear(&o);
@@ -878,4 +936,73 @@ int svc_orders_reevaluate(cm_svc *s, int64_t account_id, cm_err *err)
             break;
     }
     return 0;
+}
+
+int svc_order_email_confirm(cm_svc *s, const char *code, int64_t *order_id, bool *found,
+                            cm_err *err)
+{
+    char want[33];
+    cm_ref *cand = NULL;
+    size_t n = 0;
+    cm_order o;
+    memset(&o, 0, sizeof o);
+    *found = false;
+    *order_id = 0;
+    /* Codes are 32 lower-case hex characters; anything else matches no order. */
+    if (str_copy(want, sizeof want, code) != 0 || strlen(want) != 32)
+        return 0;
+    for (char *p = want; *p; p++) {
+        *p = (char)tolower((unsigned char)*p);
+        if (!isxdigit((unsigned char)*p))
+            return 0;
+    }
+    char prefix[9];
+    memcpy(prefix, want, 8);
+    prefix[8] = '\0';
+    int64_t now = clock_now();
+    if (store_begin(s->st, err) != 0)
+        return -1;
+    if (store_dcv_code_orders(s->st, prefix, &cand, &n, err) != 0)
+        goto fail;
+    /* Every candidate is compared whole, in constant time. */
+    for (size_t i = 0; i < n && !*found; i++) {
+        store_order_clear(&o);
+        if (store_order_get(s->st, cand[i].account_id, cand[i].id, &o, err) != 0)
+            goto fail;
+        *found = strlen(o.dcv_value) == 32 && str_ct_equal(o.dcv_value, want, 32) &&
+                 o.dcv_value_expires > now;
+    }
+    if (!*found) {
+        free(cand);
+        store_order_clear(&o);
+        store_rollback(s->st);
+        return 0;
+    }
+    for (size_t i = 0; i < o.n_names; i++)
+        if (strcmp(o.names[i].dcv_status, "valid") != 0) {
+            str_copy(o.names[i].dcv_status, sizeof o.names[i].dcv_status, "valid");
+            o.names[i].validated_at = now;
+        }
+    o.dcv_value[0] = '\0'; /* one-time */
+    o.dcv_value_expires = 0;
+    o.updated_at = now;
+    if (store_order_update(s->st, &o, err) != 0 ||
+        svc_audit(s, o.account_id, "order.dcv_validate", "order", o.id,
+                  "{\"dcv_method\":\"email\"}", err) != 0 ||
+        store_commit(s->st, err) != 0)
+        goto fail;
+    *order_id = o.id;
+    int64_t account_id = o.account_id, cert = 0;
+    free(cand);
+    store_order_clear(&o);
+    cm_err e;
+    /* Confirmed; issuance may still wait (approval) or fail (CAA): the order note says why. */
+    if (try_issue(s, account_id, *order_id, &cert, NULL, &e) != 0)
+        log_msg(LOG_WARN, "event=issue_failed order=%lld code=%s", (long long)*order_id, e.code);
+    return 0;
+fail:
+    free(cand);
+    store_order_clear(&o);
+    store_rollback(s->st);
+    return -1;
 }

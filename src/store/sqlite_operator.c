@@ -134,6 +134,45 @@ int store_dcv_pending_orders(cm_store *st, int64_t now, size_t max, cm_ref **out
 {
     return refs(st,
                 "SELECT account_id, id FROM orders WHERE status = 'pending' AND dcv_value <> '' "
-                "AND dcv_value_expires > ?1 ORDER BY id LIMIT ?2",
+                "AND dcv_value_expires > ?1 AND dcv_method <> 'email' ORDER BY id LIMIT ?2",
                 now, max, out, n, err);
+}
+
+int store_dcv_code_orders(cm_store *st, const char *prefix, cm_ref **out, size_t *n,
+                          cm_err *err)
+{
+    int ret = -1, rc = SQLITE_DONE;
+    size_t count = 0;
+    cm_ref *arr = calloc(CODE_CANDIDATES_MAX, sizeof *arr);
+    *out = NULL;
+    *n = 0;
+    if (arr == NULL)
+        return cm_err_set(err, "store_error", "out of memory");
+    /* substr() rather than LIKE: the prefix is data, never a pattern. */
+    sqlite3_stmt *s = q_get(st,
+                            "SELECT account_id, id FROM orders WHERE dcv_method = 'email' AND "
+                            "(status = 'pending' OR status = 'needs_approval') AND "
+                            "dcv_value <> '' AND substr(dcv_value, 1, length(?1)) = ?1 "
+                            "ORDER BY id LIMIT 16",
+                            err);
+    if (s == NULL)
+        goto out;
+    b_text(s, 1, prefix);
+    while (count < CODE_CANDIDATES_MAX && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+        arr[count].account_id = c_int(s, 0);
+        arr[count].id = c_int(s, 1);
+        count++;
+    }
+    if (count < CODE_CANDIDATES_MAX && rc != SQLITE_DONE) {
+        st_fail(st, rc, "looking up a DCV code", NULL, err);
+        goto out;
+    }
+    *out = arr;
+    *n = count;
+    arr = NULL;
+    ret = 0;
+out:
+    q_put(st, s);
+    free(arr);
+    return ret;
 }

@@ -365,6 +365,10 @@ int store_dcv_pending_domains(cm_store *st, int64_t now, size_t max, cm_ref **ou
                               cm_err *err);
 int store_dcv_pending_orders(cm_store *st, int64_t now, size_t max, cm_ref **out, size_t *n,
                              cm_err *err);
+/* Unscoped, for email confirmation (no API key): DV orders waiting for validation by email whose
+ * code starts with `prefix` (at most 16). Caller frees *out. */
+int store_dcv_code_orders(cm_store *st, const char *prefix, cm_ref **out, size_t *n,
+                          cm_err *err);
 
 /* ---- CRLs ---- */
 

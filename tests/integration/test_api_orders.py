@@ -8,6 +8,7 @@ OCSP (read with `openssl crl` and `openssl ocsp`), and the mail to the certifica
 """
 
 import io
+import json
 import subprocess
 import time
 import zipfile
@@ -547,3 +548,52 @@ def test_pending_validation_is_rechecked_without_being_asked(tmp_path, keys):
             assert dom["status"] == "active", dom
         finally:
             srv.stop()
+
+
+def test_dv_order_validates_by_email(env):
+    """R-O3 email DCV on a DV order: the code goes to the five administrative addresses of the
+    order's registrable domain (never into the API), confirming it validates every name and
+    issues; a wrong or spent code changes nothing."""
+    import re as _re
+    from realservers import text_of
+    s = env.srv
+    env.settings(skip_approval=True)
+    before_mails = len(env.smtp.messages())
+    o = env.order("ssl_dv_geotrust", "shop.example.net", sans=["example.net"],
+                  dcv_method="email")
+    assert o["status"] == "pending" and "dcv_random_value" not in o, o
+    info = s.ok("GET", f"/order/certificate/{o['id']}", s.admin_key)
+    assert info["dcv_method"] == "email" and "dcv_random_value" not in info
+    r = s.api("PUT", f"/order/certificate/{o['id']}/check-dcv", key=s.admin_key)
+    assert r.status_code == 409 and r.json()["errors"][0]["code"] == "order_state"
+    deadline = time.time() + 30
+    mails = []
+    while time.time() < deadline:
+        mails = [m for m in env.smtp.messages()[before_mails:]
+                 if m["To"].endswith("@example.net")]
+        if len(mails) >= 5:
+            break
+        time.sleep(0.3)
+    assert sorted(m["To"] for m in mails) == sorted(
+        f"{l}@example.net" for l in ("admin", "administrator", "webmaster", "hostmaster",
+                                     "postmaster"))
+    code = _re.search(r"\b([0-9a-f]{32})\b", text_of(mails[0])).group(1)
+    assert code not in json.dumps(info)
+    before = s.snapshot()
+    r = s.api("POST", "/dcv/email/confirm", json_body={"code": "0" * 32})
+    assert r.status_code == 404 and r.json()["errors"][0]["code"] == "dcv_code_invalid"
+    assert s.snapshot() == before
+    r = s.api("POST", "/dcv/email/confirm", json_body={"code": code})
+    assert r.status_code == 200 and r.json()["order_id"] == o["id"], r.text
+    info = s.ok("GET", f"/order/certificate/{o['id']}", s.admin_key)
+    assert info["status"] == "issued", info
+    assert all(v["status"] == "approved" for v in info["dns_name_validations"])
+    r = s.api("POST", "/dcv/email/confirm", json_body={"code": code})
+    assert r.status_code == 404
+    # one code, one registrable domain: names under two are refused, nothing written
+    before = s.snapshot()
+    r = s.api("POST", "/order/certificate/ssl_dv_geotrust", key=s.admin_key, json_body={
+        "certificate": {"common_name": "a.example.net", "dns_names": ["b.example.org"],
+                        "csr": env.csr()}, "dcv_method": "email"})
+    assert r.status_code == 400 and r.json()["errors"][0]["code"] == "field_invalid", r.text
+    assert s.snapshot() == before
