@@ -184,16 +184,32 @@ char *svc_order_waiting_for(cm_svc *s, const cm_order *o)
     return waiting_for(s, o, &err);
 }
 
-/* Issues the certificate of order `o` (status pending, every validation current) inside the
- * open transaction: builds the request from the order (names, organisation, CSR, hash,
- * coverage), signs, stores the certificate, updates the order, audits and mails. */
-static int issue_order(cm_svc *s, cm_order *o, const char *kind, int64_t request_id,
-                       int64_t *cert_id, char **chain_pem, cm_err *err)
+/* What one certificate of an order is made from: the original, and later its reissues and
+ * duplicates (issue 4), differ only here. */
+typedef struct issue_spec {
+    const char *kind;        /* original, reissue, duplicate */
+    const cm_name *names;    /* normalised, the common name first */
+    size_t n_names;
+    const char *csr_pem;
+    const char *hash;        /* "" or NULL = sha256 */
+    int server_platform;
+    int64_t not_after;       /* 0 = the product's default, capped by the order's coverage */
+    int64_t request_id;      /* 0 */
+    int64_t user_id;         /* who asked; the mail goes to this user */
+} issue_spec;
+
+/* Signs one certificate of order `o` inside the open transaction: checks the key is not known
+ * compromised, builds the profile from the spec and the order's organisation and issuer,
+ * signs, stores the certificate, audits and mails the chain to the user. The order itself is
+ * not changed. *chain_pem (may be NULL) receives the PEM chain (caller frees). */
+static int issue_cert(cm_svc *s, const cm_order *o, const issue_spec *sp, int64_t *cert_id,
+                      char **chain_pem, cm_err *err)
 {
     int rc = -1;
     const cm_product *p = product_find(o->product);
-    cm_name *names = NULL;
-    size_t n = 0;
+    const cm_name *names = sp->names;
+    size_t n = sp->n_names;
+    const char *kind = sp->kind;
     cm_csr *csr = NULL;
     cm_cert *cert = NULL;
     cm_org_row org;
@@ -206,22 +222,10 @@ static int issue_order(cm_svc *s, cm_order *o, const char *kind, int64_t request
     if (p->validation != VAL_DV &&
         store_org_get(s->st, o->account_id, o->org_id, &org, err) != 0)
         goto out;
-    const char **texts = calloc(o->n_names ? o->n_names : 1, sizeof *texts);
-    if (texts == NULL) {
-        cm_err_set(err, "out_of_memory", "out of memory");
-        goto out;
-    }
-    for (size_t i = 1; i < o->n_names; i++)
-        texts[i - 1] = o->names[i].name;
-    int b = build_names(p, o->names[0].name, texts, o->n_names - 1, &names, &n, err);
-    free(texts);
-    if (b != 0)
-        goto out;
-    if (csr_parse((const unsigned char *)o->csr, strlen(o->csr), &csr, err) != 0 ||
+    if (csr_parse((const unsigned char *)sp->csr_pem, strlen(sp->csr_pem), &csr, err) != 0 ||
         check_key_not_compromised(s, csr, err) != 0)
         goto out;
-    if (o->coverage_end == 0)
-        o->coverage_end = now + (int64_t)o->validity_years * YEAR_SECONDS;
+    const char *hash = (sp->hash != NULL && sp->hash[0] != '\0') ? sp->hash : NULL;
     cm_issue_req req = {
         .product = p,
         .names = names,
@@ -229,12 +233,14 @@ static int issue_order(cm_svc *s, cm_order *o, const char *kind, int64_t request
         .cn_index = 0,
         .org = p->validation != VAL_DV ? &org.org : NULL,
         .issuer = strcmp(o->issuer, "rsa") == 0 ? ISSUER_RSA : ISSUER_ECDSA,
-        .hash = o->signature_hash[0] ? o->signature_hash : NULL,
+        .hash = hash,
+        .not_after = sp->not_after,
     };
-    /* The certificate ends at the product's default or the order's coverage, the earlier. */
+    /* By default the certificate ends at the product's default or the order's coverage, the
+     * earlier. */
     long cap_days = p->hierarchy == HIER_PUBLIC ? validity_public_default_days(now)
                                                 : s->cfg->private_max_days;
-    if (now + (int64_t)cap_days * 86400 > o->coverage_end)
+    if (req.not_after == 0 && now + (int64_t)cap_days * 86400 > o->coverage_end)
         req.not_after = o->coverage_end;
     if (cert_issue(s->pki, csr, &req, &cert, err) != 0)
         goto out;
@@ -258,11 +264,10 @@ static int issue_order(cm_svc *s, cm_order *o, const char *kind, int64_t request
     }
     row.not_before = cert_not_before(cert);
     row.not_after = cert_not_after(cert);
-    row.server_platform = o->server_platform;
-    str_copy(row.signature_hash, sizeof row.signature_hash,
-             o->signature_hash[0] ? o->signature_hash : "sha256");
-    row.request_id = request_id;
-    row.user_id = o->user_id;
+    row.server_platform = sp->server_platform;
+    str_copy(row.signature_hash, sizeof row.signature_hash, hash != NULL ? hash : "sha256");
+    row.request_id = sp->request_id;
+    row.user_id = sp->user_id;
     row.created_at = now;
     if ((row.der = malloc(der_len)) == NULL) {
         cm_err_set(err, "out_of_memory", "out of memory");
@@ -271,12 +276,6 @@ static int issue_order(cm_svc *s, cm_order *o, const char *kind, int64_t request
     memcpy(row.der, der, der_len);
     row.der_len = der_len;
     if (store_cert_insert(s->st, &row, err) != 0)
-        goto out;
-    str_copy(o->status, sizeof o->status, "issued");
-    o->issued_at = now;
-    o->updated_at = now;
-    o->note[0] = '\0';
-    if (store_order_update(s->st, o, err) != 0)
         goto out;
     char detail[512];
     snprintf(detail, sizeof detail,
@@ -302,9 +301,9 @@ static int issue_order(cm_svc *s, cm_order *o, const char *kind, int64_t request
     memcpy(pem, blob.data, blob.len);
     pem[blob.len] = '\0';
     blob_free(&blob);
-    /* Mail to the certificate contact: the user who ordered. */
+    /* Mail to the certificate contact: the user who asked for it. */
     cm_user u;
-    if (store_user_get(s->st, o->account_id, o->user_id, &u, err) == 0) {
+    if (store_user_get(s->st, o->account_id, sp->user_id, &u, err) == 0) {
         char subject[400], text[12288], nb[32], na[32], fname[300];
         clock_format_iso(row.not_before, nb, sizeof nb);
         clock_format_iso(row.not_after, na, sizeof na);
@@ -338,11 +337,46 @@ static int issue_order(cm_svc *s, cm_order *o, const char *kind, int64_t request
     rc = 0;
 out:
     free(pem);
-    free(names);
     store_cert_clear(&row);
     csr_free(csr);
     cert_free(cert);
     return rc;
+}
+
+/* Issues the original certificate of order `o` (pending, every validation current) inside the
+ * open transaction, from the order's names, CSR, hash and platform, and marks the order issued
+ * (its coverage starts now). */
+static int issue_order(cm_svc *s, cm_order *o, int64_t *cert_id, char **chain_pem, cm_err *err)
+{
+    const cm_product *p = product_find(o->product);
+    cm_name *names = NULL;
+    size_t n = 0;
+    int64_t now = clock_now();
+    if (p == NULL)
+        return cm_err_set(err, "product_unknown", "unknown product %s", o->product);
+    const char **texts = calloc(o->n_names ? o->n_names : 1, sizeof *texts);
+    if (texts == NULL)
+        return cm_err_set(err, "out_of_memory", "out of memory");
+    for (size_t i = 1; i < o->n_names; i++)
+        texts[i - 1] = o->names[i].name;
+    int rc = build_names(p, o->names[0].name, texts, o->n_names - 1, &names, &n, err);
+    free(texts);
+    if (rc != 0)
+        return -1;
+    if (o->coverage_end == 0)
+        o->coverage_end = now + (int64_t)o->validity_years * YEAR_SECONDS;
+    issue_spec sp = {.kind = "original", .names = names, .n_names = n, .csr_pem = o->csr,
+                     .hash = o->signature_hash, .server_platform = o->server_platform,
+                     .user_id = o->user_id};
+    rc = issue_cert(s, o, &sp, cert_id, chain_pem, err);
+    free(names);
+    if (rc != 0)
+        return -1;
+    str_copy(o->status, sizeof o->status, "issued");
+    o->issued_at = now;
+    o->updated_at = now;
+    o->note[0] = '\0';
+    return store_order_update(s->st, o, err);
 }
 
 /* Sets the order's note (why issuance is blocked) in its own transaction. */
@@ -405,7 +439,7 @@ static int try_issue(cm_svc *s, int64_t account_id, int64_t order_id, int64_t *c
         store_rollback(s->st);
         return 0;
     }
-    if (issue_order(s, &o, "original", 0, cert_id, chain_pem, err) != 0 ||
+    if (issue_order(s, &o, cert_id, chain_pem, err) != 0 ||
         store_commit(s->st, err) != 0)
         goto fail;
     store_order_clear(&o);
