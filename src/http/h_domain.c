@@ -109,18 +109,8 @@ static int h_domain_list(void *app, http_req *rq, http_resp *rs)
     cm_domain *rows = NULL;
     size_t n = 0;
     int64_t total = 0;
-    if (http_list_params(rq, sortable, filterable, &hl, &err) != 0)
+    if (h_list_opts(rq, sortable, filterable, &hl, &o, &err) != 0)
         return h_fail(rs, &err);
-    memset(&o, 0, sizeof o);
-    o.offset = hl.offset;
-    o.limit = hl.limit;
-    o.sort = hl.sort;
-    o.desc = hl.desc;
-    for (size_t i = 0; i < hl.n_filters && i < 8; i++) {
-        o.filter_names[i] = hl.filter_names[i];
-        o.filter_values[i] = hl.filter_values[i];
-        o.n_filters++;
-    }
     if (app_svc(app, rq, &svc) != 0 || svc_domain_list(&svc, &o, &rows, &n, &total, &err) != 0)
         return h_fail(rs, &err);
     json_t *items = json_array();
@@ -197,26 +187,20 @@ static int h_dcv_email_confirm(void *app, http_req *rq, http_resp *rs)
     cm_svc svc;
     json_t *body;
     const char *code = NULL;
-    cm_domain d;
+    cm_email_confirmed c;
     if (http_json_body(rq, &body, &err) != 0 || json_only_keys(body, keys, &err) != 0 ||
         json_get_str(body, "code", true, CODE_MAX, &code, &err) != 0)
         return h_fail(rs, &err);
     if (app_svc(app, rq, &svc) != 0)
         return -1;
-    if (svc_domain_email_confirm(&svc, code, &d, &err) != 0) {
-        /* Not a domain's code: perhaps a DV order's (its names validate by email too). */
-        int64_t order_id = 0;
-        bool found = false;
-        cm_err oerr;
-        if (strcmp(err.code, "dcv_code_invalid") != 0 ||
-            svc_order_email_confirm(&svc, code, &order_id, &found, &oerr) != 0 || !found)
-            return h_fail(rs, &err);
+    if (svc_dcv_email_confirm(&svc, code, &c, &err) != 0)
+        return h_fail(rs, &err);
+    if (c.order)
         return h_reply(rs, 200, json_pack("{s:s, s:I}", "status", "active", "order_id",
-                                          (json_int_t)order_id));
-    }
+                                          (json_int_t)c.order_id));
     return h_reply(rs, 200,
-                 json_pack("{s:s, s:s, s:o}", "status", svc_domain_status(&d, clock_now()), "name",
-                           d.name, "valid_until", json_time(d.valid_until)));
+                 json_pack("{s:s, s:s, s:o}", "status", svc_domain_status(&c.domain, clock_now()),
+                           "name", c.domain.name, "valid_until", json_time(c.domain.valid_until)));
 }
 
 const http_route routes_domain[] = {

@@ -125,18 +125,8 @@ static int h_org_list(void *app, http_req *rq, http_resp *rs)
     cm_org_row *rows = NULL;
     size_t n = 0;
     int64_t total = 0;
-    if (http_list_params(rq, sortable, filterable, &hl, &err) != 0)
+    if (h_list_opts(rq, sortable, filterable, &hl, &o, &err) != 0)
         return h_fail(rs, &err);
-    memset(&o, 0, sizeof o);
-    o.offset = hl.offset;
-    o.limit = hl.limit;
-    o.sort = hl.sort;
-    o.desc = hl.desc;
-    for (size_t i = 0; i < hl.n_filters && i < 8; i++) {
-        o.filter_names[i] = hl.filter_names[i];
-        o.filter_values[i] = hl.filter_values[i];
-        o.n_filters++;
-    }
     if (app_svc(app, rq, &svc) != 0 || svc_org_list(&svc, &o, &rows, &n, &total, &err) != 0)
         return h_fail(rs, &err);
     json_t *items = json_array();

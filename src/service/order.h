@@ -77,6 +77,16 @@ int svc_order_check_dcv(cm_svc *s, int64_t id, int64_t *issued_cert, cm_err *err
 int svc_order_email_confirm(cm_svc *s, const char *code, int64_t *order_id, bool *found,
                             cm_err *err);
 
+/* POST /dcv/email/confirm (svc_dcv.c): a code mailed for a domain validates that domain; a
+ * code mailed for a DV order validates the order's names (svc_order_email_confirm). Unknown,
+ * spent or expired codes: `dcv_code_invalid`. */
+typedef struct cm_email_confirmed {
+    bool order;          /* the code was a DV order's: order_id; else a domain's: domain */
+    cm_domain domain;
+    int64_t order_id;
+} cm_email_confirmed;
+int svc_dcv_email_confirm(cm_svc *s, const char *code, cm_email_confirmed *out, cm_err *err);
+
 /* Why an order is still pending, for its info: a malloc'd text (caller frees) or NULL. */
 char *svc_order_waiting_for(cm_svc *s, const cm_order *o);
 

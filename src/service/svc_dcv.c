@@ -53,3 +53,23 @@ int svc_dcv_recheck(cm_svc *s, int64_t now, size_t max, int *checked, int *valid
     free(ords);
     return 0;
 }
+
+int svc_dcv_email_confirm(cm_svc *s, const char *code, cm_email_confirmed *out, cm_err *err)
+{
+    memset(out, 0, sizeof *out);
+    if (svc_domain_email_confirm(s, code, &out->domain, err) == 0)
+        return 0;
+    if (strcmp(err->code, "dcv_code_invalid") != 0)
+        return -1;
+    /* Not a domain's code: perhaps a DV order's (its names validate by email too). */
+    bool found = false;
+    cm_err oerr;
+    if (svc_order_email_confirm(s, code, &out->order_id, &found, &oerr) != 0) {
+        *err = oerr;
+        return -1;
+    }
+    if (!found)
+        return -1; /* err still says dcv_code_invalid */
+    out->order = true;
+    return 0;
+}

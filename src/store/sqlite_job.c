@@ -173,26 +173,6 @@ out:
     return ret;
 }
 
-int store_job_done(cm_store *st, int64_t id, cm_err *err)
-{
-    int ret = -1;
-    sqlite3_stmt *s =
-        q_get(st, "UPDATE jobs SET status = 'done', lease_until = 0 WHERE id = ?1", err);
-    if (s == NULL)
-        goto out;
-    b_int(s, 1, id);
-    if (q_exec(st, s, "finishing a job", NULL, err) != 0)
-        goto out;
-    if (sqlite3_changes(st->db) == 0) {
-        cm_err_set(err, "job_not_found", "job %" PRId64 " does not exist", id);
-        goto out;
-    }
-    ret = 0;
-out:
-    q_put(st, s);
-    return ret;
-}
-
 /* Length of at most `max` bytes of s, not cutting a UTF-8 sequence. */
 static int utf8_prefix(const char *s, size_t max)
 {
@@ -205,22 +185,24 @@ static int utf8_prefix(const char *s, size_t max)
     return (int)n;
 }
 
-int store_job_retry(cm_store *st, int64_t id, const char *error, int64_t retry_at, cm_err *err)
+/* Ends a run of job `id` with one UPDATE whose parameters are ?1 the id and, when the statement
+ * has them, ?2 the error text (bounded) and ?3 the retry time. `job_not_found` when no row. */
+static int job_end(cm_store *st, int64_t id, const char *sql, const char *error,
+                   int64_t retry_at, const char *what, cm_err *err)
 {
     int ret = -1;
     const char *e = error != NULL ? error : "";
-    sqlite3_stmt *s = q_get(st,
-                            "UPDATE jobs SET last_error = ?2, lease_until = 0, status = CASE WHEN "
-                            "attempts >= max_attempts THEN 'failed' ELSE 'queued' END, run_at = "
-                            "CASE WHEN attempts >= max_attempts THEN run_at ELSE ?3 END "
-                            "WHERE id = ?1",
-                            err);
+    sqlite3_stmt *s = q_get(st, sql, err);
     if (s == NULL)
         goto out;
+    int params = sqlite3_bind_parameter_count(s);
     b_int(s, 1, id);
-    sqlite3_bind_text(s, 2, e, utf8_prefix(e, sizeof((cm_job *)0)->last_error - 1), SQLITE_STATIC);
-    b_int(s, 3, retry_at);
-    if (q_exec(st, s, "rescheduling a job", NULL, err) != 0)
+    if (params >= 2)
+        sqlite3_bind_text(s, 2, e, utf8_prefix(e, sizeof((cm_job *)0)->last_error - 1),
+                          SQLITE_STATIC);
+    if (params >= 3)
+        b_int(s, 3, retry_at);
+    if (q_exec(st, s, what, NULL, err) != 0)
         goto out;
     if (sqlite3_changes(st->db) == 0) {
         cm_err_set(err, "job_not_found", "job %" PRId64 " does not exist", id);
@@ -232,28 +214,27 @@ out:
     return ret;
 }
 
+int store_job_done(cm_store *st, int64_t id, cm_err *err)
+{
+    return job_end(st, id, "UPDATE jobs SET status = 'done', lease_until = 0 WHERE id = ?1", NULL,
+                   0, "finishing a job", err);
+}
+
+int store_job_retry(cm_store *st, int64_t id, const char *error, int64_t retry_at, cm_err *err)
+{
+    return job_end(st, id,
+                   "UPDATE jobs SET last_error = ?2, lease_until = 0, status = CASE WHEN "
+                   "attempts >= max_attempts THEN 'failed' ELSE 'queued' END, run_at = "
+                   "CASE WHEN attempts >= max_attempts THEN run_at ELSE ?3 END WHERE id = ?1",
+                   error, retry_at, "rescheduling a job", err);
+}
+
 int store_job_fail(cm_store *st, int64_t id, const char *error, cm_err *err)
 {
-    int ret = -1;
-    const char *e = error != NULL ? error : "";
-    sqlite3_stmt *s = q_get(st,
-                            "UPDATE jobs SET last_error = ?2, lease_until = 0, status = 'failed' "
-                            "WHERE id = ?1",
-                            err);
-    if (s == NULL)
-        goto out;
-    b_int(s, 1, id);
-    sqlite3_bind_text(s, 2, e, utf8_prefix(e, sizeof((cm_job *)0)->last_error - 1), SQLITE_STATIC);
-    if (q_exec(st, s, "failing a job", NULL, err) != 0)
-        goto out;
-    if (sqlite3_changes(st->db) == 0) {
-        cm_err_set(err, "job_not_found", "job %" PRId64 " does not exist", id);
-        goto out;
-    }
-    ret = 0;
-out:
-    q_put(st, s);
-    return ret;
+    return job_end(st, id,
+                   "UPDATE jobs SET last_error = ?2, lease_until = 0, status = 'failed' "
+                   "WHERE id = ?1",
+                   error, 0, "failing a job", err);
 }
 
 int store_job_counts(cm_store *st, int64_t *queued, int64_t *running, int64_t *failed, cm_err *err)
