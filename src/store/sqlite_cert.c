@@ -11,7 +11,7 @@
 #define CERT_COLS                                                                                  \
     "id, account_id, order_id, kind, status, ca_id, serial, spki_sha256, common_name, names, "     \
     "not_before, not_after, server_platform, signature_hash, request_id, user_id, created_at, "    \
-    "revoked_at, revocation_reason, revoke_after"
+    "revoked_at, revocation_reason, revoke_after, origin, reminded_days"
 
 static void cert_row(sqlite3_stmt *s, void *out)
 {
@@ -37,6 +37,8 @@ static void cert_row(sqlite3_stmt *s, void *out)
     c->revoked_at = c_int(s, 17);
     c->revocation_reason = (int)c_int(s, 18);
     c->revoke_after = c_int(s, 19);
+    c_text(s, 20, c->origin, sizeof c->origin);
+    c->reminded_days = (int)c_int(s, 21);
 }
 
 void store_cert_clear(cm_cert_row *c)
@@ -55,9 +57,9 @@ int store_cert_insert(cm_store *st, cm_cert_row *c, cm_err *err)
                             "INSERT INTO certificates (account_id, order_id, kind, status, ca_id, "
                             "serial, spki_sha256, common_name, names, not_before, not_after, "
                             "server_platform, signature_hash, request_id, user_id, created_at, "
-                            "revoked_at, revocation_reason, revoke_after, der) VALUES (?1, ?2, "
-                            "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
-                            "?18, ?19, ?20)",
+                            "revoked_at, revocation_reason, revoke_after, der, origin) VALUES "
+                            "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
+                            "?16, ?17, ?18, ?19, ?20, ?21)",
                             err);
     if (s == NULL)
         goto out;
@@ -81,6 +83,7 @@ int store_cert_insert(cm_store *st, cm_cert_row *c, cm_err *err)
     b_int(s, 18, c->revocation_reason);
     b_int(s, 19, c->revoke_after);
     b_blob(s, 20, c->der, c->der_len);
+    b_text(s, 21, c->origin[0] != '\0' ? c->origin : "manual");
     if (q_exec(st, s, "inserting a certificate",
                "a certificate with this serial number already exists for this CA", err) != 0)
         goto out;
@@ -96,7 +99,7 @@ static void cert_row_der(sqlite3_stmt *s, void *out)
     cm_cert_row *c = out;
     cert_row(s, out);
     /* Out of memory leaves der NULL; store_cert_get reports it. */
-    if (c_blob_dup(s, 20, &c->der, &c->der_len) != 0) {
+    if (c_blob_dup(s, 22, &c->der, &c->der_len) != 0) {
         c->der = NULL;
         c->der_len = 0;
     }
@@ -257,6 +260,41 @@ int store_cert_update_status(cm_store *st, const cm_cert_row *c, cm_err *err)
     }
     ret = 0;
 out:
+    q_put(st, s);
+    return ret;
+}
+
+int store_cert_current(cm_store *st, int64_t account_id, int64_t order_id, cm_cert_row *out,
+                       cm_err *err)
+{
+    char nf[96];
+    snprintf(nf, sizeof nf, "order %" PRId64 " has no certificate", order_id);
+    sqlite3_stmt *s = q_get(st,
+                            "SELECT " CERT_COLS " FROM certificates WHERE account_id = ?1 AND "
+                            "order_id = ?2 AND kind <> 'duplicate' ORDER BY id DESC LIMIT 1",
+                            err);
+    if (s == NULL)
+        return -1;
+    b_int(s, 1, account_id);
+    b_int(s, 2, order_id);
+    int ret = q_one(st, s, cert_row, out, "certificate_not_found", nf,
+                    "reading the current certificate", err);
+    q_put(st, s);
+    return ret;
+}
+
+int store_cert_set_reminded(cm_store *st, int64_t account_id, int64_t id, int days, cm_err *err)
+{
+    sqlite3_stmt *s = q_get(st,
+                            "UPDATE certificates SET reminded_days = ?3 "
+                            "WHERE account_id = ?1 AND id = ?2",
+                            err);
+    if (s == NULL)
+        return -1;
+    b_int(s, 1, account_id);
+    b_int(s, 2, id);
+    b_int(s, 3, days);
+    int ret = q_exec(st, s, "recording an expiry reminder", NULL, err);
     q_put(st, s);
     return ret;
 }

@@ -133,7 +133,8 @@ int store_dcv_pending_orders(cm_store *st, int64_t now, size_t max, cm_ref **out
                              cm_err *err)
 {
     return refs(st,
-                "SELECT account_id, id FROM orders WHERE status = 'pending' AND dcv_value <> '' "
+                "SELECT account_id, id FROM orders WHERE status IN ('pending', 'reissue_pending') "
+                "AND dcv_value <> '' "
                 "AND dcv_value_expires > ?1 AND dcv_method <> 'email' ORDER BY id LIMIT ?2",
                 now, max, out, n, err);
 }
@@ -151,7 +152,7 @@ int store_dcv_code_orders(cm_store *st, const char *prefix, cm_ref **out, size_t
     /* substr() rather than LIKE: the prefix is data, never a pattern. */
     sqlite3_stmt *s = q_get(st,
                             "SELECT account_id, id FROM orders WHERE dcv_method = 'email' AND "
-                            "(status = 'pending' OR status = 'needs_approval') AND "
+                            "status IN ('pending', 'needs_approval', 'reissue_pending') AND "
                             "dcv_value <> '' AND substr(dcv_value, 1, length(?1)) = ?1 "
                             "ORDER BY id LIMIT 16",
                             err);
@@ -174,5 +175,150 @@ int store_dcv_code_orders(cm_store *st, const char *prefix, cm_ref **out, size_t
 out:
     q_put(st, s);
     free(arr);
+    return ret;
+}
+
+/* ---- the lifecycle jobs ---- */
+
+int store_cert_revocations_due(cm_store *st, int64_t now, size_t max, cm_ref **out, size_t *n,
+                               cm_err *err)
+{
+    return refs(st,
+                "SELECT account_id, id FROM certificates WHERE status = 'revocation_pending' "
+                "AND revoke_after <= ?1 ORDER BY revoke_after, id LIMIT ?2",
+                now, max, out, n, err);
+}
+
+int store_orders_auto_renew_due(cm_store *st, int64_t now, size_t max, cm_ref **out, size_t *n,
+                                cm_err *err)
+{
+    return refs(st,
+                "SELECT o.account_id, o.id FROM orders o JOIN accounts a ON a.id = o.account_id "
+                "WHERE o.status = 'issued' AND o.auto_renew = 1 AND "
+                "o.renewed_by_order_id IS NULL AND o.auto_renew_tried_at <= ?1 - 86400 AND "
+                "(SELECT max(c.not_after) FROM certificates c WHERE c.account_id = o.account_id "
+                "AND c.order_id = o.id AND c.kind <> 'duplicate' AND c.status = 'issued') "
+                "<= ?1 + a.auto_renew_days * 86400 ORDER BY o.id LIMIT ?2",
+                now, max, out, n, err);
+}
+
+int store_certs_reminder_due(cm_store *st, int64_t now, size_t max, cm_ref **out, int **stage,
+                             size_t *n, cm_err *err)
+{
+    int ret = -1, rc = SQLITE_DONE;
+    size_t count = 0;
+    cm_ref *arr = NULL;
+    int *stg = NULL;
+    *out = NULL;
+    *stage = NULL;
+    *n = 0;
+    if (max == 0)
+        return 0;
+    arr = calloc(max, sizeof *arr);
+    stg = calloc(max, sizeof *stg);
+    if (arr == NULL || stg == NULL) {
+        free(arr);
+        free(stg);
+        return cm_err_set(err, "store_error", "out of memory");
+    }
+    /* The stage due is the smallest of 30, 7, 1 days the end is within; a reminder is due when
+     * none was sent yet or the last one was of a larger stage. */
+    sqlite3_stmt *s = q_get(
+        st,
+        "SELECT account_id, id, stage FROM (SELECT c.account_id, c.id, c.reminded_days, "
+        "CASE WHEN c.not_after - ?1 <= 86400 THEN 1 WHEN c.not_after - ?1 <= 7 * 86400 THEN 7 "
+        "ELSE 30 END AS stage FROM certificates c JOIN orders o ON o.account_id = c.account_id "
+        "AND o.id = c.order_id WHERE c.status = 'issued' AND c.not_after > ?1 AND "
+        "c.not_after <= ?1 + 30 * 86400 AND o.renewed_by_order_id IS NULL) "
+        "WHERE reminded_days = 0 OR reminded_days > stage ORDER BY id LIMIT ?2",
+        err);
+    if (s == NULL)
+        goto out;
+    b_int(s, 1, now);
+    b_int(s, 2, (int64_t)max);
+    while (count < max && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+        arr[count].account_id = c_int(s, 0);
+        arr[count].id = c_int(s, 1);
+        stg[count] = (int)c_int(s, 2);
+        count++;
+    }
+    if (count < max && rc != SQLITE_DONE) {
+        st_fail(st, rc, "listing certificates due for a reminder", NULL, err);
+        goto out;
+    }
+    *out = arr;
+    *stage = stg;
+    *n = count;
+    arr = NULL;
+    stg = NULL;
+    ret = 0;
+out:
+    q_put(st, s);
+    free(arr);
+    free(stg);
+    return ret;
+}
+
+int store_order_auto_renew_tried(cm_store *st, int64_t account_id, int64_t id, int64_t now,
+                                 cm_err *err)
+{
+    sqlite3_stmt *s = q_get(
+        st, "UPDATE orders SET auto_renew_tried_at = ?3 WHERE account_id = ?1 AND id = ?2", err);
+    if (s == NULL)
+        return -1;
+    b_int(s, 1, account_id);
+    b_int(s, 2, id);
+    b_int(s, 3, now);
+    int ret = q_exec(st, s, "recording an auto-renew attempt", NULL, err);
+    q_put(st, s);
+    return ret;
+}
+
+#define RENEWAL_CHAIN_MAX 100
+
+int store_order_renewal_chain(cm_store *st, int64_t account_id, int64_t order_id, int64_t **ids,
+                              size_t *n, cm_err *err)
+{
+    int ret = -1;
+    int64_t *v = NULL;
+    size_t k = 0;
+    *ids = NULL;
+    *n = 0;
+    sqlite3_stmt *s = q_get(st,
+                            "SELECT renewed_by_order_id FROM orders WHERE account_id = ?1 AND "
+                            "id = ?2",
+                            err);
+    if (s == NULL)
+        return -1;
+    if ((v = calloc(RENEWAL_CHAIN_MAX, sizeof *v)) == NULL) {
+        cm_err_set(err, "store_error", "out of memory");
+        goto out;
+    }
+    for (int64_t cur = order_id; k < RENEWAL_CHAIN_MAX;) {
+        sqlite3_reset(s);
+        b_int(s, 1, account_id);
+        b_int(s, 2, cur);
+        int rc = sqlite3_step(s);
+        if (rc == SQLITE_DONE)
+            break;
+        if (rc != SQLITE_ROW) {
+            st_fail(st, rc, "following renewals", NULL, err);
+            goto out;
+        }
+        int64_t next = c_int(s, 0);
+        if (next <= 0)
+            break;
+        v[k++] = next;
+        cur = next;
+    }
+    if (k > 0) {
+        *ids = v;
+        *n = k;
+        v = NULL;
+    }
+    ret = 0;
+out:
+    q_put(st, s);
+    free(v);
     return ret;
 }

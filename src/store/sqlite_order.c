@@ -1,5 +1,6 @@
 /* sqlite_order.c — orders with their names, and requests (approvals), in the SQLite backend. */
 #include "store/internal.h"
+#include "util/str.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -374,6 +375,48 @@ int store_request_get(cm_store *st, int64_t account_id, int64_t id, cm_request *
     b_int(s, 2, id);
     int ret = q_one(st, s, request_row, out, "request_not_found", nf, "reading a request", err);
     q_put(st, s);
+    return ret;
+}
+
+int store_request_set_csr(cm_store *st, int64_t account_id, int64_t id, const char *csr,
+                          cm_err *err)
+{
+    sqlite3_stmt *s =
+        q_get(st, "UPDATE requests SET csr = ?3 WHERE account_id = ?1 AND id = ?2", err);
+    if (s == NULL)
+        return -1;
+    b_int(s, 1, account_id);
+    b_int(s, 2, id);
+    b_text(s, 3, csr);
+    int ret = q_exec(st, s, "storing a request's CSR", NULL, err);
+    q_put(st, s);
+    return ret;
+}
+
+static void csr_row(sqlite3_stmt *s, void *out)
+{
+    char *buf = out;
+    /* The buffer is REQUEST_CSR_MAX bytes; longer values are never stored. */
+    c_text(s, 0, buf, REQUEST_CSR_MAX);
+}
+
+int store_request_get_csr(cm_store *st, int64_t account_id, int64_t id, char *out,
+                          size_t outsz, cm_err *err)
+{
+    char buf[REQUEST_CSR_MAX];
+    if (outsz == 0)
+        return cm_err_set(err, "store_error", "no room for a CSR");
+    sqlite3_stmt *s =
+        q_get(st, "SELECT csr FROM requests WHERE account_id = ?1 AND id = ?2", err);
+    if (s == NULL)
+        return -1;
+    b_int(s, 1, account_id);
+    b_int(s, 2, id);
+    int ret = q_one(st, s, csr_row, buf, "request_not_found", "no such request",
+                    "reading a request's CSR", err);
+    q_put(st, s);
+    if (ret == 0 && str_copy(out, outsz, buf) != 0)
+        ret = cm_err_set(err, "store_error", "the request's CSR does not fit");
     return ret;
 }
 

@@ -322,9 +322,30 @@ static const char migration_1[] =
     "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit"
     "  BEGIN SELECT RAISE(ABORT, 'audit events are never removed'); END;";
 
+/* Issue 4 (lifecycle): who asked for each certificate (manual, agent, acme, auto_renew), which
+ * expiry reminder it last had (30, 7, 1 days; 0 none), when auto-renew last tried an order, the
+ * CSR of a reissue request; and
+ * the indexes the revocation, reminder and auto-renew jobs walk. */
+static const char migration_2[] =
+    "ALTER TABLE certificates ADD COLUMN origin TEXT NOT NULL DEFAULT 'manual'"
+    "  CHECK ((origin = 'manual' OR origin = 'agent' OR origin = 'acme' OR"
+    "    origin = 'auto_renew'));"
+    "ALTER TABLE certificates ADD COLUMN reminded_days INTEGER NOT NULL DEFAULT 0"
+    "  CHECK (reminded_days IN (0, 1, 7, 30));"
+    "ALTER TABLE orders ADD COLUMN auto_renew_tried_at INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE requests ADD COLUMN csr TEXT NOT NULL DEFAULT '';"
+    "CREATE INDEX certificates_revoke_due ON certificates(revoke_after)"
+    "  WHERE status = 'revocation_pending';"
+    "CREATE INDEX certificates_order_kind ON certificates(order_id, kind, id);"
+    "CREATE INDEX orders_auto_renew ON orders(status)"
+    "  WHERE auto_renew = 1 AND renewed_by_order_id IS NULL;"
+    "CREATE INDEX orders_renewal_of ON orders(account_id, renewal_of_order_id)"
+    "  WHERE renewal_of_order_id IS NOT NULL;";
+
 static const char *const migrations[] = {
     NULL, /* versions start at 1 */
     migration_1,
+    migration_2,
 };
 
 const char *st_migration_sql(int version)

@@ -286,6 +286,13 @@ typedef struct cm_request {
 int store_request_insert(cm_store *st, cm_request *r, cm_err *err);
 int store_request_get(cm_store *st, int64_t account_id, int64_t id, cm_request *out,
                       cm_err *err);
+/* The CSR a reissue request carries until it is issued (at most REQUEST_CSR_MAX - 1 bytes). */
+#define REQUEST_CSR_MAX 16384
+int store_request_set_csr(cm_store *st, int64_t account_id, int64_t id, const char *csr,
+                          cm_err *err);
+/* Copies the request's CSR ("" when none) into out. */
+int store_request_get_csr(cm_store *st, int64_t account_id, int64_t id, char *out,
+                          size_t outsz, cm_err *err);
 /* Writes status, processor, processor_comment, processed_at of r->id. */
 int store_request_update(cm_store *st, const cm_request *r, cm_err *err);
 /* user_id > 0 restricts to that user's requests and the `ev_approval` requests of orders whose
@@ -316,6 +323,8 @@ typedef struct cm_cert_row {
     int64_t revoked_at;
     int revocation_reason;
     int64_t revoke_after;    /* revocation_pending: when the job revokes it */
+    char origin[12];         /* manual, agent, acme, auto_renew ("" = manual on insert) */
+    int reminded_days;       /* the last expiry reminder sent: 30, 7, 1; 0 none */
     unsigned char *der;      /* malloc'd by get; free with store_cert_clear */
     size_t der_len;
 } cm_cert_row;
@@ -341,6 +350,12 @@ int store_cert_spki_compromised(cm_store *st, const unsigned char spki[32], bool
                                 cm_err *err);
 /* Writes status, revoked_at, revocation_reason, revoke_after of c->id. */
 int store_cert_update_status(cm_store *st, const cm_cert_row *c, cm_err *err);
+/* The order's current certificate: its latest original or reissue (any status), without DER.
+ * `certificate_not_found` when it has none. */
+int store_cert_current(cm_store *st, int64_t account_id, int64_t order_id, cm_cert_row *out,
+                       cm_err *err);
+/* Records the expiry reminder stage (30, 7, 1) sent for certificate `id`. */
+int store_cert_set_reminded(cm_store *st, int64_t account_id, int64_t id, int days, cm_err *err);
 /* Revoked certificates of an issuing CA for its CRL (serial, revoked_at, reason), oldest first,
  * excluding those expired more than `expired_before` ago is NOT done: all are listed.
  * Caller frees *out. */
@@ -365,6 +380,29 @@ int store_dcv_pending_domains(cm_store *st, int64_t now, size_t max, cm_ref **ou
                               cm_err *err);
 int store_dcv_pending_orders(cm_store *st, int64_t now, size_t max, cm_ref **out, size_t *n,
                              cm_err *err);
+/* Unscoped, for the lifecycle jobs (sqlite_operator.c), oldest first, at most `max`:
+ * - certificates in status revocation_pending whose revoke_after ≤ now;
+ * - issued orders with auto_renew on, not yet renewed, whose latest original or reissue
+ *   certificate ends within their account's auto_renew_days of now, and that auto-renew did not
+ *   try in the last day (auto_renew_tried_at);
+ * - live certificates (status issued) of orders not yet renewed that end within 30 days and
+ *   have not had the reminder of their stage (30, 7, 1 days before the end): *out[i].id is the
+ *   certificate, stage[i] the stage due (caller frees both). */
+int store_cert_revocations_due(cm_store *st, int64_t now, size_t max, cm_ref **out, size_t *n,
+                               cm_err *err);
+int store_orders_auto_renew_due(cm_store *st, int64_t now, size_t max, cm_ref **out, size_t *n,
+                                cm_err *err);
+int store_certs_reminder_due(cm_store *st, int64_t now, size_t max, cm_ref **out, int **stage,
+                             size_t *n, cm_err *err);
+/* Records that auto-renew tried order `id` at `now`. */
+int store_order_auto_renew_tried(cm_store *st, int64_t account_id, int64_t id, int64_t now,
+                                 cm_err *err);
+/* The order that renewed nothing yet in the chain starting at `order_id`: follows
+ * renewed_by_order_id (at most 100 steps) and fills *ids with the chain after order_id, oldest
+ * first (caller frees; NULL when none). */
+int store_order_renewal_chain(cm_store *st, int64_t account_id, int64_t order_id, int64_t **ids,
+                              size_t *n, cm_err *err);
+
 /* Unscoped, for email confirmation (no API key): DV orders waiting for validation by email whose
  * code starts with `prefix` (at most 16). Caller frees *out. */
 int store_dcv_code_orders(cm_store *st, const char *prefix, cm_ref **out, size_t *n,
