@@ -37,6 +37,7 @@ ROUTE_TABLE(domain);   /* h_domain.c: domains and their DCV */
 ROUTE_TABLE(order);    /* h_order.c: orders, order DCV, cancel, history */
 ROUTE_TABLE(request);  /* h_request.c: requests and approvals */
 ROUTE_TABLE(cert);     /* h_cert.c: certificates, downloads, revocation */
+ROUTE_TABLE(lifecycle); /* h_lifecycle.c: duplicates and reissues of an order */
 
 /* All routes of the server: a malloc'd array the caller frees. */
 http_route *app_routes(size_t *n);

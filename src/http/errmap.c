@@ -26,6 +26,21 @@ static const struct {
     {"dns_failed", 502},
     {"caa_lookup_failed", 502}, /* the domain's DNS did not answer: retry later */
     {"dcv_code_invalid", 404},
+    /* Duplicates (R-D1 … R-D14): each refusal has its own code (docs/lifecycle.md). */
+    {"duplicate_not_allowed_for_dv", 409},
+    {"duplicates_disabled", 403},
+    {"duplicate_validation_stale", 409},
+    {"duplicate_ev_contact_required", 403},
+    {"duplicate_key_reused", 422},
+    {"duplicate_name_not_allowed", 422},
+    {"duplicate_customization_not_flex", 422},
+    {"duplicate_validity_too_long", 422},
+    {"duplicate_automation_needs_skip_approval", 403},
+    {"duplicate_bulk_not_supported", 422},
+    /* Renewals (R-O5). */
+    {"renewal_window_closed", 409},
+    {"order_already_renewed", 409},
+    {"renewal_product_mismatch", 422},
     /* 404 / 405 */
     {"not_found", 404},
     {"*_not_found", 404},

@@ -55,7 +55,8 @@ static json_t *order_json(cm_svc *s, const cm_order *o, bool full)
         json_object_set_new(j, "dcv_method", json_string(o->dcv_method));
         json_object_set_new(j, "dns_name_validations", vals);
         bool waiting = strcmp(o->status, "pending") == 0 ||
-                       strcmp(o->status, "needs_approval") == 0;
+                       strcmp(o->status, "needs_approval") == 0 ||
+                       strcmp(o->status, "reissue_pending") == 0;
         /* An email code is for the mailbox only: the API never shows it. */
         if (waiting && o->dcv_value[0] != '\0' && strcmp(o->dcv_method, "email") != 0) {
             json_object_set_new(j, "dcv_random_value", json_string(o->dcv_value));

@@ -6,7 +6,7 @@
 #include "http/h_util.h"
 #include "service/order.h"
 
-static json_t *request_json(const cm_request *r)
+json_t *request_json(const cm_request *r)
 {
     json_t *j = json_pack("{s:I,s:I,s:s,s:s,s:I,s:s,s:o}", "id", (json_int_t)r->id, "order_id",
                           (json_int_t)r->order_id, "type", r->type, "status", r->status,

@@ -14,7 +14,7 @@ http_route *app_routes(size_t *n)
         {routes_status, n_routes_status}, {routes_account, n_routes_account},
         {routes_org, n_routes_org},       {routes_domain, n_routes_domain},
         {routes_order, n_routes_order},   {routes_request, n_routes_request},
-        {routes_cert, n_routes_cert},
+        {routes_cert, n_routes_cert},     {routes_lifecycle, n_routes_lifecycle},
     };
     size_t total = 0;
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)

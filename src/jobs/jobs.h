@@ -8,6 +8,10 @@
  *   crl_refresh  {}             re-sign the CRL of every issuing CA (job_crl.c)
  *   dcv_recheck  {}             look again at pending DCV (job_dcv.c; every
  *                               dcv_recheck_interval seconds)
+ *   revoke_pending {}           revoke certificates whose post-reissue delay passed
+ *                               (job_lifecycle.c; queued for the moment it is due)
+ *   lifecycle    {}             the same, auto-renew and expiry reminders (job_lifecycle.c;
+ *                               queued by the scheduler every pass)
  * A job of any other kind fails at once (`job_kind_unknown`). */
 #ifndef CM_JOBS_JOBS_H
 #define CM_JOBS_JOBS_H
@@ -83,6 +87,11 @@ typedef struct cm_job_ctx {
 int job_mail_run(const cm_job_ctx *c, cm_err *err);
 int job_crl_refresh_run(const cm_job_ctx *c, cm_err *err);
 int job_dcv_recheck_run(const cm_job_ctx *c, cm_err *err);
+
+int job_revoke_pending_run(const cm_job_ctx *c, cm_err *err);
+int job_lifecycle_run(const cm_job_ctx *c, cm_err *err);
+/* At most this many certificates or orders per lifecycle task per run. */
+#define JOBS_LIFECYCLE_BATCH 200
 
 /* At most this many pending domains (and as many DV orders) per DCV re-check. */
 #define JOBS_DCV_BATCH 100

@@ -32,6 +32,8 @@ static const job_kind kinds[] = {
     {"mail", job_mail_run},
     {"crl_refresh", job_crl_refresh_run},
     {"dcv_recheck", job_dcv_recheck_run},
+    {"revoke_pending", job_revoke_pending_run},
+    {"lifecycle", job_lifecycle_run},
 };
 
 static const job_kind *kind_find(const char *kind)
@@ -287,14 +289,14 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-/* Queues a `dcv_recheck` (one at a time: unique key). */
-static int enqueue_dcv_recheck(cm_store *st, int64_t now, cm_err *err)
+/* Queues a periodic job of `kind` (one at a time: its kind is its unique key). */
+static int enqueue_periodic(cm_store *st, const char *kind, int64_t now, cm_err *err)
 {
     cm_job job;
     memset(&job, 0, sizeof job);
-    str_copy(job.kind, sizeof job.kind, "dcv_recheck");
+    str_copy(job.kind, sizeof job.kind, kind);
     str_copy(job.payload, sizeof job.payload, "{}");
-    str_copy(job.unique_key, sizeof job.unique_key, "dcv_recheck");
+    str_copy(job.unique_key, sizeof job.unique_key, kind);
     job.run_at = now;
     job.max_attempts = 3;
     if (store_begin(st, err) != 0)
@@ -326,11 +328,14 @@ static void *sched_main(void *arg)
             log_msg(LOG_WARN, "event=expiry_failed error=%s", err.code);
         int64_t now = clock_now();
         if (now - last_dcv >= every || now < last_dcv) {
-            if (enqueue_dcv_recheck(st, now, &err) != 0)
+            if (enqueue_periodic(st, "dcv_recheck", now, &err) != 0)
                 log_msg(LOG_WARN, "event=jobs_schedule_failed kind=dcv_recheck error=%s",
                         err.code);
             last_dcv = now;
         }
+        /* Delayed revocations, auto-renew, expiry reminders: cheap indexed queries. */
+        if (enqueue_periodic(st, "lifecycle", now, &err) != 0)
+            log_msg(LOG_WARN, "event=jobs_schedule_failed kind=lifecycle error=%s", err.code);
         store_pool_put(j->o.stores, st);
         nap(j, (int64_t)(every < JOBS_SCHEDULE_EVERY ? every : JOBS_SCHEDULE_EVERY) * 1000);
     }

@@ -11,7 +11,9 @@
 #include "core/validity.h"
 #include "net/dcv.h"
 #include "net/mail.h"
+#include "service/lifecycle.h"
 #include "service/order.h"
+#include "service/svc_internal.h"
 #include "service/svc_domain.h"
 #include "service/svc_org.h"
 #include "util/clock.h"
@@ -28,7 +30,7 @@ void order_result_clear(cm_order_result *r)
 }
 
 /* Loads an order of the caller's account; limited users see only their own. */
-static int load_order(cm_svc *s, int64_t id, cm_order *o, cm_err *err)
+int svc_load_order(cm_svc *s, int64_t id, cm_order *o, cm_err *err)
 {
     memset(o, 0, sizeof *o);
     if (store_order_get(s->st, s->caller.account_id, id, o, err) != 0)
@@ -40,14 +42,14 @@ static int load_order(cm_svc *s, int64_t id, cm_order *o, cm_err *err)
     return 0;
 }
 
-static const cm_role ANY_USER[] = {ROLE_ADMINISTRATOR, ROLE_MANAGER, ROLE_STANDARD_USER,
-                                   ROLE_LIMITED_USER, ROLE_NONE};
+const cm_role SVC_ANY_USER[] = {ROLE_ADMINISTRATOR, ROLE_MANAGER, ROLE_STANDARD_USER,
+                                ROLE_LIMITED_USER, ROLE_NONE};
 
 /* Normalises the common name and SANs of an order: the common name first, then the other
  * names in the order given, each once (a SAN equal to the common name is skipped). *out is
  * malloc'd, caller frees. */
-static int build_names(const cm_product *p, const char *cn, const char *const *dns, size_t n,
-                       cm_name **out, size_t *nout, cm_err *err)
+int svc_build_names(const cm_product *p, const char *cn, const char *const *dns, size_t n,
+                    cm_name **out, size_t *nout, cm_err *err)
 {
     if (n + 1 > CERT_MAX_NAMES)
         return cm_err_set(err, "too_many_names", "an order carries at most %d names",
@@ -88,7 +90,7 @@ static int dcv_base(const char *name, char *out, size_t outsz, cm_err *err)
 }
 
 /* True when `name` is an IP address (no CAA, no DCV by these methods). */
-static bool is_ip(const char *name)
+bool svc_is_ip(const char *name)
 {
     return strchr(name, ':') != NULL || (name[0] >= '0' && name[0] <= '9' &&
                                          strspn(name, "0123456789.") == strlen(name));
@@ -110,20 +112,27 @@ static int check_key_not_compromised(cm_svc *s, const cm_csr *csr, cm_err *err)
 }
 
 /* CAA for every DNS name of a public product (BR 3.2.2.8). Network: never in a transaction. */
-static int check_caa(cm_svc *s, const cm_product *p, const cm_order_name *names, size_t n,
-                     cm_err *err)
+int svc_check_caa(cm_svc *s, const cm_product *p, const cm_order_name *names, size_t n,
+                  cm_err *err)
 {
     if (p->hierarchy != HIER_PUBLIC)
         return 0;
     for (size_t i = 0; i < n; i++) {
         const char *nm = names[i].name;
-        if (is_ip(nm))
+        if (svc_is_ip(nm))
             continue;
         bool wild = strncmp(nm, "*.", 2) == 0;
         if (caa_check(s->cfg, wild ? nm + 2 : nm, wild, err) != 0)
             return -1;
     }
     return 0;
+}
+
+/* The statuses in which an order waits for validation before a certificate is issued: a new
+ * order (pending) and a reissue (reissue_pending). */
+static bool issuable_status(const char *st)
+{
+    return strcmp(st, "pending") == 0 || strcmp(st, "reissue_pending") == 0;
 }
 
 /* What an order still waits for; NULL when nothing (issuable). Malloc'd text. */
@@ -134,6 +143,19 @@ static char *waiting_for(cm_svc *s, const cm_order *o, cm_err *err)
     char buf[1024];
     if (p == NULL)
         return strdup("an unknown product");
+    if (strcmp(o->status, "reissue_pending") == 0) {
+        cm_request *open = NULL;
+        size_t nopen = 0;
+        if (svc_order_open_requests(s, o->account_id, o->id, &open, &nopen, err) != 0)
+            return strdup("its requests, which cannot be read");
+        bool ev = false;
+        for (size_t i = 0; i < nopen; i++)
+            ev = ev || strcmp(open[i].type, "ev_approval") == 0;
+        free(open);
+        if (nopen > 0)
+            return strdup(ev ? "a verified EV contact's approval of its reissue"
+                             : "approval of its reissue request");
+    }
     if (p->validation != VAL_DV) {
         cm_org_row org;
         if (store_org_get(s->st, o->account_id, o->org_id, &org, err) != 0)
@@ -160,7 +182,7 @@ static char *waiting_for(cm_svc *s, const cm_order *o, cm_err *err)
             }
             continue;
         }
-        if (is_ip(nm))
+        if (svc_is_ip(nm))
             continue;
         bool covered = false;
         int64_t dom = 0;
@@ -177,45 +199,21 @@ static char *waiting_for(cm_svc *s, const cm_order *o, cm_err *err)
 char *svc_order_waiting_for(cm_svc *s, const cm_order *o)
 {
     cm_err err;
-    if (strcmp(o->status, "pending") != 0 && strcmp(o->status, "needs_approval") != 0)
+    if (!issuable_status(o->status) && strcmp(o->status, "needs_approval") != 0)
         return NULL;
     if (strcmp(o->status, "needs_approval") == 0)
         return strdup("approval of its request");
     return waiting_for(s, o, &err);
 }
 
-/* What one certificate of an order is made from: the original, and later its reissues and
- * duplicates (issue 4), differ only here. */
-typedef struct issue_spec {
-    const char *kind;        /* original, reissue, duplicate */
-    const cm_name *names;    /* normalised, the common name first */
-    size_t n_names;
-    const char *csr_pem;
-    const char *hash;        /* "" or NULL = sha256 */
-    int server_platform;
-    int64_t not_after;       /* 0 = the product's default, capped by the order's coverage */
-    int64_t request_id;      /* 0 */
-    int64_t user_id;         /* who asked; the mail goes to this user */
-} issue_spec;
-
-/* Signs one certificate of order `o` inside the open transaction: checks the key is not known
- * compromised, builds the profile from the spec and the order's organisation and issuer,
- * signs, stores the certificate, audits and mails the chain to the user. The order itself is
- * not changed. *chain_pem (may be NULL) receives the PEM chain (caller frees). */
-static int issue_cert(cm_svc *s, const cm_order *o, const issue_spec *sp, int64_t *cert_id,
-                      char **chain_pem, cm_err *err)
+int svc_cert_sign(cm_svc *s, const cm_order *o, const issue_spec *sp, cm_cert **out,
+                  unsigned char spki[32], cm_err *err)
 {
     int rc = -1;
     const cm_product *p = product_find(o->product);
-    const cm_name *names = sp->names;
-    size_t n = sp->n_names;
-    const char *kind = sp->kind;
     cm_csr *csr = NULL;
-    cm_cert *cert = NULL;
     cm_org_row org;
-    cm_cert_row row;
-    char *pem = NULL;
-    memset(&row, 0, sizeof row);
+    *out = NULL;
     if (p == NULL)
         return cm_err_set(err, "product_unknown", "unknown product %s", o->product);
     int64_t now = clock_now();
@@ -228,8 +226,8 @@ static int issue_cert(cm_svc *s, const cm_order *o, const issue_spec *sp, int64_
     const char *hash = (sp->hash != NULL && sp->hash[0] != '\0') ? sp->hash : NULL;
     cm_issue_req req = {
         .product = p,
-        .names = names,
-        .n_names = n,
+        .names = sp->names,
+        .n_names = sp->n_names,
         .cn_index = 0,
         .org = p->validation != VAL_DV ? &org.org : NULL,
         .issuer = strcmp(o->issuer, "rsa") == 0 ? ISSUER_RSA : ISSUER_ECDSA,
@@ -242,17 +240,36 @@ static int issue_cert(cm_svc *s, const cm_order *o, const issue_spec *sp, int64_
                                                 : s->cfg->private_max_days;
     if (req.not_after == 0 && now + (int64_t)cap_days * 86400 > o->coverage_end)
         req.not_after = o->coverage_end;
-    if (cert_issue(s->pki, csr, &req, &cert, err) != 0)
+    if (cert_issue(s->pki, csr, &req, out, err) != 0)
         goto out;
+    csr_spki_sha256(csr, spki);
+    rc = 0;
+out:
+    csr_free(csr);
+    return rc;
+}
+
+int svc_cert_record(cm_svc *s, const cm_order *o, const issue_spec *sp, const cm_cert *cert,
+                    const unsigned char spki[32], int64_t *cert_id, char **chain_pem,
+                    cm_cert_row *row_out, cm_err *err)
+{
+    int rc = -1;
+    const cm_name *names = sp->names;
+    size_t n = sp->n_names;
+    cm_cert_row row;
+    char *pem = NULL;
+    memset(&row, 0, sizeof row);
+    int64_t now = clock_now();
     size_t der_len = 0;
     const unsigned char *der = cert_der(cert, &der_len);
+    const char *hash = (sp->hash != NULL && sp->hash[0] != '\0') ? sp->hash : "sha256";
     row.account_id = o->account_id;
     row.order_id = o->id;
-    str_copy(row.kind, sizeof row.kind, kind);
+    str_copy(row.kind, sizeof row.kind, sp->kind);
     str_copy(row.status, sizeof row.status, "issued");
     str_copy(row.ca_id, sizeof row.ca_id, cert_issuer_id(cert));
     cert_serial_hex(cert, row.serial, sizeof row.serial);
-    csr_spki_sha256(csr, row.spki_sha256);
+    memcpy(row.spki_sha256, spki, sizeof row.spki_sha256);
     str_copy(row.common_name, sizeof row.common_name, names[0].text);
     size_t used = 0;
     for (size_t i = 0; i < n; i++) {
@@ -265,10 +282,11 @@ static int issue_cert(cm_svc *s, const cm_order *o, const issue_spec *sp, int64_
     row.not_before = cert_not_before(cert);
     row.not_after = cert_not_after(cert);
     row.server_platform = sp->server_platform;
-    str_copy(row.signature_hash, sizeof row.signature_hash, hash != NULL ? hash : "sha256");
+    str_copy(row.signature_hash, sizeof row.signature_hash, hash);
     row.request_id = sp->request_id;
     row.user_id = sp->user_id;
     row.created_at = now;
+    str_copy(row.origin, sizeof row.origin, origin_name(sp->origin));
     if ((row.der = malloc(der_len)) == NULL) {
         cm_err_set(err, "out_of_memory", "out of memory");
         goto out;
@@ -279,8 +297,9 @@ static int issue_cert(cm_svc *s, const cm_order *o, const issue_spec *sp, int64_
         goto out;
     char detail[512];
     snprintf(detail, sizeof detail,
-             "{\"order_id\":%lld,\"kind\":\"%s\",\"serial\":\"%s\",\"ca\":\"%s\"}",
-             (long long)o->id, kind, row.serial, row.ca_id);
+             "{\"order_id\":%lld,\"kind\":\"%s\",\"serial\":\"%s\",\"ca\":\"%s\","
+             "\"origin\":\"%s\"}",
+             (long long)o->id, sp->kind, row.serial, row.ca_id, row.origin);
     if (svc_audit(s, o->account_id, "certificate.issue", "certificate", row.id, detail, err) != 0)
         goto out;
     /* The chain the answer and the mail carry: leaf then issuing CA, PEM. */
@@ -301,44 +320,33 @@ static int issue_cert(cm_svc *s, const cm_order *o, const issue_spec *sp, int64_
     memcpy(pem, blob.data, blob.len);
     pem[blob.len] = '\0';
     blob_free(&blob);
-    /* Mail to the certificate contact: the user who asked for it. */
-    cm_user u;
-    if (store_user_get(s->st, o->account_id, sp->user_id, &u, err) == 0) {
-        char subject[400], text[12288], nb[32], na[32], fname[300];
-        clock_format_iso(row.not_before, nb, sizeof nb);
-        clock_format_iso(row.not_after, na, sizeof na);
-        snprintf(subject, sizeof subject, "Certificate issued for %s (order %lld)",
-                 row.common_name, (long long)o->id);
-        snprintf(text, sizeof text,
-                 "Your certificate has been issued.\n\n"
-                 "Order: %lld\nCertificate: %lld (%s)\nProduct: %s\nCommon name: %s\n"
-                 "Names: %s\nValid from: %s\nValid until: %s\nSerial: %s\n\n"
-                 "The certificate and its issuing CA are attached (PEM). Download it in other "
-                 "formats with GET /services/v2/certificate/%lld/download/format/{format}.\n",
-                 (long long)o->id, (long long)row.id, kind, p->name, row.common_name, row.names,
-                 nb, na, row.serial, (long long)row.id);
-        snprintf(fname, sizeof fname, "certificate_%lld.pem", (long long)row.id);
-        cm_mail_attachment att = {.filename = fname,
-                                  .content_type = "application/pem-certificate-chain",
-                                  .data = (const unsigned char *)pem,
-                                  .len = strlen(pem)};
-        cm_mail m = {.from = s->cfg->mail_from, .to = u.email, .subject = subject, .text = text,
-                     .attachments = &att, .n_attachments = 1};
-        if (svc_mail_queue(s, o->account_id, &m, err) != 0)
-            goto out;
-    } else if (strcmp(err->code, "user_not_found") != 0) {
+    if (svc_notify_issued(s, o, &row, pem, err) != 0)
         goto out;
-    }
     *cert_id = row.id;
     if (chain_pem != NULL) {
         *chain_pem = pem;
         pem = NULL;
     }
+    if (row_out != NULL) {
+        *row_out = row;
+        row_out->der = NULL;
+        row_out->der_len = 0;
+    }
     rc = 0;
 out:
     free(pem);
     store_cert_clear(&row);
-    csr_free(csr);
+    return rc;
+}
+
+int svc_issue_cert(cm_svc *s, const cm_order *o, const issue_spec *sp, int64_t *cert_id,
+                   char **chain_pem, cm_err *err)
+{
+    cm_cert *cert = NULL;
+    unsigned char spki[32];
+    int rc = svc_cert_sign(s, o, sp, &cert, spki, err);
+    if (rc == 0)
+        rc = svc_cert_record(s, o, sp, cert, spki, cert_id, chain_pem, NULL, err);
     cert_free(cert);
     return rc;
 }
@@ -359,7 +367,7 @@ static int issue_order(cm_svc *s, cm_order *o, int64_t *cert_id, char **chain_pe
         return cm_err_set(err, "out_of_memory", "out of memory");
     for (size_t i = 1; i < o->n_names; i++)
         texts[i - 1] = o->names[i].name;
-    int rc = build_names(p, o->names[0].name, texts, o->n_names - 1, &names, &n, err);
+    int rc = svc_build_names(p, o->names[0].name, texts, o->n_names - 1, &names, &n, err);
     free(texts);
     if (rc != 0)
         return -1;
@@ -368,7 +376,7 @@ static int issue_order(cm_svc *s, cm_order *o, int64_t *cert_id, char **chain_pe
     issue_spec sp = {.kind = "original", .names = names, .n_names = n, .csr_pem = o->csr,
                      .hash = o->signature_hash, .server_platform = o->server_platform,
                      .user_id = o->user_id};
-    rc = issue_cert(s, o, &sp, cert_id, chain_pem, err);
+    rc = svc_issue_cert(s, o, &sp, cert_id, chain_pem, err);
     free(names);
     if (rc != 0)
         return -1;
@@ -407,8 +415,8 @@ static void note_blocked(cm_svc *s, int64_t account_id, int64_t order_id, const 
 
 /* Issues order `order_id` when it is pending and nothing is missing; CAA is checked first,
  * outside the transaction, and the state is checked again inside it. */
-static int try_issue(cm_svc *s, int64_t account_id, int64_t order_id, int64_t *cert_id,
-                     char **chain_pem, cm_err *err)
+int svc_try_issue(cm_svc *s, int64_t account_id, int64_t order_id, int64_t *cert_id,
+                  char **chain_pem, cm_err *err)
 {
     cm_order o;
     memset(&o, 0, sizeof o);
@@ -417,13 +425,12 @@ static int try_issue(cm_svc *s, int64_t account_id, int64_t order_id, int64_t *c
         return -1;
     const cm_product *p = product_find(o.product);
     char *missing = NULL;
-    if (strcmp(o.status, "pending") != 0 || p == NULL ||
-        (missing = waiting_for(s, &o, err)) != NULL) {
+    if (!issuable_status(o.status) || p == NULL || (missing = waiting_for(s, &o, err)) != NULL) {
         free(missing);
         store_order_clear(&o);
         return 0;
     }
-    int rc = check_caa(s, p, o.names, o.n_names, err);
+    int rc = svc_check_caa(s, p, o.names, o.n_names, err);
     store_order_clear(&o);
     if (rc != 0) {
         note_blocked(s, account_id, order_id, err);
@@ -433,14 +440,16 @@ static int try_issue(cm_svc *s, int64_t account_id, int64_t order_id, int64_t *c
         return -1;
     if (store_order_get(s->st, account_id, order_id, &o, err) != 0)
         goto fail;
-    if (strcmp(o.status, "pending") != 0 || (missing = waiting_for(s, &o, err)) != NULL) {
+    if (!issuable_status(o.status) || (missing = waiting_for(s, &o, err)) != NULL) {
         free(missing); /* changed meanwhile: another thread issued it or it was cancelled */
         store_order_clear(&o);
         store_rollback(s->st);
         return 0;
     }
-    if (issue_order(s, &o, cert_id, chain_pem, err) != 0 ||
-        store_commit(s->st, err) != 0)
+    int irc = strcmp(o.status, "reissue_pending") == 0
+                  ? svc_reissue_issue(s, &o, cert_id, chain_pem, err)
+                  : issue_order(s, &o, cert_id, chain_pem, err);
+    if (irc != 0 || store_commit(s->st, err) != 0)
         goto fail;
     store_order_clear(&o);
     return 0;
@@ -458,7 +467,7 @@ fail:
 int svc_order_try_issue(cm_svc *s, int64_t account_id, int64_t order_id, int64_t *cert_id,
                         cm_err *err)
 {
-    return try_issue(s, account_id, order_id, cert_id, NULL, err);
+    return svc_try_issue(s, account_id, order_id, cert_id, NULL, err);
 }
 
 static bool dcv_method_ok(const char *m)
@@ -474,7 +483,7 @@ static int email_base(const cm_order *o, char *base, size_t basesz, cm_err *err)
     base[0] = '\0';
     for (size_t i = 0; i < o->n_names; i++) {
         char b[256];
-        if (is_ip(o->names[i].name))
+        if (svc_is_ip(o->names[i].name))
             return cm_err_set(err, "field_invalid", "email validation cannot prove control of "
                               "the IP address %s; use http-token", o->names[i].name);
         if (dcv_base(o->names[i].name, b, sizeof b, err) != 0)
@@ -501,6 +510,34 @@ static int order_email_send(cm_svc *s, const cm_order *o, cm_err *err)
     return svc_dcv_email_queue(s, o->account_id, base, o->dcv_value, o->dcv_value_expires, err);
 }
 
+/* R-O5: the old order records which order renewed it (inside the open transaction; checked
+ * again there, so two concurrent renewals cannot both link). */
+static int link_renewal(cm_svc *s, int64_t old_id, int64_t new_id, cm_err *err)
+{
+    cm_order old;
+    memset(&old, 0, sizeof old);
+    if (store_order_get(s->st, s->caller.account_id, old_id, &old, err) != 0)
+        return -1;
+    int rc = -1;
+    if (old.renewed_by_order_id != 0) {
+        cm_err_set(err, "order_already_renewed",
+                   "the order was already renewed by order %lld; renew that one",
+                   (long long)old.renewed_by_order_id);
+        goto out;
+    }
+    old.renewed_by_order_id = new_id;
+    old.updated_at = clock_now();
+    char detail[64];
+    snprintf(detail, sizeof detail, "{\"renewed_by_order_id\":%lld}", (long long)new_id);
+    if (store_order_update(s->st, &old, err) != 0 ||
+        svc_audit(s, old.account_id, "order.renewed", "order", old_id, detail, err) != 0)
+        goto out;
+    rc = 0;
+out:
+    store_order_clear(&old);
+    return rc;
+}
+
 int svc_order_create(cm_svc *s, const cm_order_input *in, cm_order_result *out, cm_err *err)
 {
     int rc = -1;
@@ -509,7 +546,7 @@ int svc_order_create(cm_svc *s, const cm_order_input *in, cm_order_result *out, 
     cm_csr *csr = NULL;
     cm_order *o = &out->order;
     memset(out, 0, sizeof *out);
-    if (svc_require(s, false, ANY_USER, err) != 0)
+    if (svc_require(s, false, SVC_ANY_USER, err) != 0)
         return -1;
     if (s->pki == NULL || !pki_signer_healthy(s->pki))
         return cm_err_set(err, "signer_unavailable",
@@ -539,7 +576,7 @@ int svc_order_create(cm_svc *s, const cm_order_input *in, cm_order_result *out, 
         return cm_err_set(err, "field_invalid",
                           "dcv_method must be dns-txt-token, dns-cname-token, http-token or "
                           "email");
-    if (build_names(p, in->common_name, in->dns_names, in->n_dns_names, &names, &n, err) != 0)
+    if (svc_build_names(p, in->common_name, in->dns_names, in->n_dns_names, &names, &n, err) != 0)
         return -1;
     if (csr_parse((const unsigned char *)in->csr, strlen(in->csr), &csr, err) != 0 ||
         check_key_not_compromised(s, csr, err) != 0)
@@ -588,11 +625,14 @@ int svc_order_create(cm_svc *s, const cm_order_input *in, cm_order_result *out, 
     if (in->renewal_of_order_id > 0) {
         cm_order old;
         memset(&old, 0, sizeof old);
-        if (load_order(s, in->renewal_of_order_id, &old, err) != 0) {
+        if (svc_load_order(s, in->renewal_of_order_id, &old, err) != 0) {
             cm_err_prefix(err, "renewal_of_order_id");
             goto out;
         }
+        int allowed = svc_renewal_allowed(s, &old, p, err);
         store_order_clear(&old);
+        if (allowed != 0)
+            goto out;
     }
     /* Fill the order. */
     o->account_id = s->caller.account_id;
@@ -635,11 +675,13 @@ int svc_order_create(cm_svc *s, const cm_order_input *in, cm_order_result *out, 
     str_copy(o->status, sizeof o->status,
              (need.manager || need.ev_contact) ? "needs_approval" : "pending");
     /* CAA before anything is written (network, outside the transaction); again at issuance. */
-    if (check_caa(s, p, o->names, o->n_names, err) != 0)
+    if (svc_check_caa(s, p, o->names, o->n_names, err) != 0)
         goto out;
     if (store_begin(s->st, err) != 0)
         goto out;
     if (store_order_insert(s->st, o, err) != 0)
+        goto fail;
+    if (in->renewal_of_order_id > 0 && link_renewal(s, in->renewal_of_order_id, o->id, err) != 0)
         goto fail;
     if (need.manager || need.ev_contact) {
         cm_request r;
@@ -661,7 +703,7 @@ int svc_order_create(cm_svc *s, const cm_order_input *in, cm_order_result *out, 
     }
     if (p->validation != VAL_DV && product_needs_dcv(p))
         for (size_t i = 0; i < n; i++)
-            if (!is_ip(o->names[i].name) &&
+            if (!svc_is_ip(o->names[i].name) &&
                 svc_domain_ensure(s, o->account_id, o->names[i].name, err) != 0)
                 goto fail;
     if (order_email_send(s, o, err) != 0)
@@ -677,7 +719,7 @@ int svc_order_create(cm_svc *s, const cm_order_input *in, cm_order_result *out, 
      * the reason in its note; the order itself was placed. */
     if (strcmp(o->status, "pending") == 0) {
         cm_err ierr;
-        if (try_issue(s, o->account_id, o->id, &out->certificate_id, &out->chain_pem, &ierr) !=
+        if (svc_try_issue(s, o->account_id, o->id, &out->certificate_id, &out->chain_pem, &ierr) !=
             0)
             log_msg(LOG_WARN, "event=issue_failed order=%lld code=%s", (long long)o->id,
                     ierr.code);
@@ -702,15 +744,15 @@ out:
 
 int svc_order_get(cm_svc *s, int64_t id, cm_order *out, cm_err *err)
 {
-    if (svc_require(s, false, ANY_USER, err) != 0)
+    if (svc_require(s, false, SVC_ANY_USER, err) != 0)
         return -1;
-    return load_order(s, id, out, err);
+    return svc_load_order(s, id, out, err);
 }
 
 int svc_order_list(cm_svc *s, const cm_list_opts *o, cm_order **out, size_t *n, int64_t *total,
                    cm_err *err)
 {
-    if (svc_require(s, false, ANY_USER, err) != 0)
+    if (svc_require(s, false, SVC_ANY_USER, err) != 0)
         return -1;
     int64_t only = s->caller.role == ROLE_LIMITED_USER ? s->caller.user_id : 0;
     return store_order_list(s->st, s->caller.account_id, only, o, out, n, total, err);
@@ -719,11 +761,11 @@ int svc_order_list(cm_svc *s, const cm_list_opts *o, cm_order **out, size_t *n, 
 int svc_order_cancel(cm_svc *s, int64_t id, const char *note, cm_err *err)
 {
     cm_order o;
-    if (svc_require(s, false, ANY_USER, err) != 0)
+    if (svc_require(s, false, SVC_ANY_USER, err) != 0)
         return -1;
     if (store_begin(s->st, err) != 0)
         return -1;
-    if (load_order(s, id, &o, err) != 0)
+    if (svc_load_order(s, id, &o, err) != 0)
         goto fail_noclear;
     /* Users may cancel their own orders; approvers any order of the account. */
     if (!svc_is_approver(s) && o.user_id != s->caller.user_id) {
@@ -734,8 +776,11 @@ int svc_order_cancel(cm_svc *s, int64_t id, const char *note, cm_err *err)
     const char *to;
     if (strcmp(o.status, "needs_approval") == 0 || strcmp(o.status, "pending") == 0)
         to = "canceled";
-    else if (strcmp(o.status, "reissue_pending") == 0)
+    else if (strcmp(o.status, "reissue_pending") == 0) {
         to = "issued";
+        if (svc_order_restore_current(s, &o, err) != 0)
+            goto fail;
+    }
     else {
         cm_err_set(err, "order_state", "order %lld is %s; only orders that are pending or wait "
                    "for approval can be cancelled (revoke an issued order instead)",
@@ -788,7 +833,7 @@ fail_noclear:
 int svc_order_certificates(cm_svc *s, int64_t id, cm_cert_row **out, size_t *n, cm_err *err)
 {
     cm_order o;
-    if (svc_require(s, false, ANY_USER, err) != 0 || load_order(s, id, &o, err) != 0)
+    if (svc_require(s, false, SVC_ANY_USER, err) != 0 || svc_load_order(s, id, &o, err) != 0)
         return -1;
     store_order_clear(&o);
     return store_cert_list_by_order(s->st, s->caller.account_id, id, out, n, err);
@@ -797,14 +842,14 @@ int svc_order_certificates(cm_svc *s, int64_t id, cm_cert_row **out, size_t *n, 
 int svc_order_dcv_method(cm_svc *s, int64_t id, const char *method, cm_err *err)
 {
     cm_order o;
-    if (svc_require(s, false, ANY_USER, err) != 0)
+    if (svc_require(s, false, SVC_ANY_USER, err) != 0)
         return -1;
     if (method == NULL || !dcv_method_ok(method))
         return cm_err_set(err, "field_invalid", "dcv_method must be dns-txt-token, "
                           "dns-cname-token, http-token or email");
     if (store_begin(s->st, err) != 0)
         return -1;
-    if (load_order(s, id, &o, err) != 0) {
+    if (svc_load_order(s, id, &o, err) != 0) {
         store_rollback(s->st);
         return -1;
     }
@@ -814,7 +859,7 @@ int svc_order_dcv_method(cm_svc *s, int64_t id, const char *method, cm_err *err)
                    "PUT /domain/{id}/dcv/validate-token", (long long)id);
         goto fail;
     }
-    if (strcmp(o.status, "pending") != 0 && strcmp(o.status, "needs_approval") != 0) {
+    if (!issuable_status(o.status) && strcmp(o.status, "needs_approval") != 0) {
         cm_err_set(err, "order_state", "order %lld is %s: nothing to validate", (long long)id,
                    o.status);
         goto fail;
@@ -843,7 +888,7 @@ int svc_order_check_dcv(cm_svc *s, int64_t id, int64_t *issued_cert, cm_err *err
 {
     cm_order o;
     *issued_cert = 0;
-    if (svc_require(s, false, ANY_USER, err) != 0 || load_order(s, id, &o, err) != 0)
+    if (svc_require(s, false, SVC_ANY_USER, err) != 0 || svc_load_order(s, id, &o, err) != 0)
         return -1;
     const cm_product *p = product_find(o.product);
     if (p == NULL || p->validation != VAL_DV) {
@@ -851,7 +896,7 @@ int svc_order_check_dcv(cm_svc *s, int64_t id, int64_t *issued_cert, cm_err *err
         return cm_err_set(err, "order_state", "order %lld is not a DV order: validate its "
                           "domains with PUT /domain/{id}/dcv/validate-token", (long long)id);
     }
-    if (strcmp(o.status, "pending") != 0 && strcmp(o.status, "needs_approval") != 0) {
+    if (!issuable_status(o.status) && strcmp(o.status, "needs_approval") != 0) {
         store_order_clear(&o);
         return cm_err_set(err, "order_state", "order %lld is %s: nothing to validate",
                           (long long)id, o.status);
@@ -943,13 +988,25 @@ int svc_order_check_dcv(cm_svc *s, int64_t id, int64_t *issued_cert, cm_err *err
         return -1;
     }
     if (!any_fail)
-        return try_issue(s, account_id, order_id, issued_cert, NULL, err);
+        return svc_try_issue(s, account_id, order_id, issued_cert, NULL, err);
     return 0;
 }
 
+static int reevaluate_status(cm_svc *s, int64_t account_id, const char *status, cm_err *err);
+
 int svc_orders_reevaluate(cm_svc *s, int64_t account_id, cm_err *err)
 {
-    cm_list_opts lo = {.limit = 1000, .filter_names = {"status"}, .filter_values = {"pending"},
+    static const char *const waiting[] = {"pending", "reissue_pending"};
+    for (size_t w = 0; w < 2; w++)
+        if (reevaluate_status(s, account_id, waiting[w], err) != 0)
+            return -1;
+    return 0;
+}
+
+/* Tries to issue every order of the account in `status`. */
+static int reevaluate_status(cm_svc *s, int64_t account_id, const char *status, cm_err *err)
+{
+    cm_list_opts lo = {.limit = 1000, .filter_names = {"status"}, .filter_values = {status},
                        .n_filters = 1};
     for (int64_t offset = 0;; offset += lo.limit) {
         cm_order *list = NULL;
@@ -961,7 +1018,7 @@ int svc_orders_reevaluate(cm_svc *s, int64_t account_id, cm_err *err)
         for (size_t i = 0; i < n; i++) {
             int64_t cert = 0;
             cm_err e;
-            if (try_issue(s, account_id, list[i].id, &cert, NULL, &e) != 0)
+            if (svc_try_issue(s, account_id, list[i].id, &cert, NULL, &e) != 0)
                 log_msg(LOG_WARN, "event=issue_failed order=%lld code=%s",
                         (long long)list[i].id, e.code);
         }
@@ -1031,7 +1088,7 @@ int svc_order_email_confirm(cm_svc *s, const char *code, int64_t *order_id, bool
     store_order_clear(&o);
     cm_err e;
     /* Confirmed; issuance may still wait (approval) or fail (CAA): the order note says why. */
-    if (try_issue(s, account_id, *order_id, &cert, NULL, &e) != 0)
+    if (svc_try_issue(s, account_id, *order_id, &cert, NULL, &e) != 0)
         log_msg(LOG_WARN, "event=issue_failed order=%lld code=%s", (long long)*order_id, e.code);
     return 0;
 fail:

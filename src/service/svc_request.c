@@ -5,6 +5,7 @@
 #include "core/approval.h"
 #include "core/product.h"
 #include "service/order.h"
+#include "service/svc_internal.h"
 #include "util/clock.h"
 #include "util/log.h"
 #include "util/str.h"
@@ -121,9 +122,17 @@ int svc_request_process(cm_svc *s, int64_t id, const char *status, const char *c
                                err) != 0)
                 goto fail;
         }
-    } else if (strcmp(o.status, "needs_approval") == 0) {
+    } else if (strcmp(o.status, "needs_approval") == 0 ||
+               strcmp(o.status, "reissue_pending") == 0) {
+        /* A new order or renewal waits in needs_approval; a reissue in reissue_pending. */
+        bool reissue = strcmp(o.status, "reissue_pending") == 0;
         if (!approve) {
-            str_copy(o.status, sizeof o.status, "rejected");
+            if (reissue) {
+                if (svc_order_restore_current(s, &o, err) != 0)
+                    goto fail;
+            } else {
+                str_copy(o.status, sizeof o.status, "rejected");
+            }
         } else {
             /* EV: after the manager's approval, a verified contact's may still be needed. */
             const cm_product *p = product_find(o.product);
@@ -131,8 +140,8 @@ int svc_request_process(cm_svc *s, int64_t id, const char *status, const char *c
             if (need_ev) {
                 cm_contact c;
                 cm_err e;
-                bool requester_ev = store_contact_get(s->st, o.account_id, o.org_id, o.user_id,
-                                                      &c, &e) == 0 &&
+                bool requester_ev = store_contact_get(s->st, o.account_id, o.org_id,
+                                                      r.requester_id, &c, &e) == 0 &&
                                     c.ev_approver;
                 need_ev = !requester_ev && !caller_is_ev_contact(s, &o);
             }
@@ -149,7 +158,8 @@ int svc_request_process(cm_svc *s, int64_t id, const char *status, const char *c
                 if (store_request_insert(s->st, &ev, err) != 0)
                     goto fail;
             } else {
-                str_copy(o.status, sizeof o.status, "pending");
+                if (!reissue)
+                    str_copy(o.status, sizeof o.status, "pending");
                 try_after = true;
             }
         }
@@ -165,7 +175,7 @@ int svc_request_process(cm_svc *s, int64_t id, const char *status, const char *c
         int64_t cert = 0;
         cm_err e;
         /* The approval stands even when issuance must wait (the order note says why). */
-        if (svc_order_try_issue(s, account_id, order_id, &cert, &e) != 0)
+        if (svc_try_issue(s, account_id, order_id, &cert, NULL, &e) != 0)
             log_msg(LOG_WARN, "event=issue_failed order=%lld code=%s", (long long)order_id,
                     e.code);
     }
