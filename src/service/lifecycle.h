@@ -51,7 +51,8 @@ int svc_duplicate_list(cm_svc *s, int64_t order_id, cm_cert_row **out, size_t *n
  * duplicate's order (following renewed_by_order_id) and matches it (product, organisation,
  * names) and is issued, issues a duplicate of the latest such order with the new CSR
  * (*renewed_order = 0); otherwise renews the duplicate's order normally (a new order, R-O5:
- * *renewed_order = its id, out->certificate_id set only when it issued at once). */
+ * *renewed_order = its id, out->certificate_id set only when it issued at once) — linked as its
+ * renewal, or, when a non-matching order already renewed it, an unlinked copy of it. */
 int svc_duplicate_renew(cm_svc *s, int64_t cert_id, const char *csr, cm_origin origin,
                         cm_issued *out, int64_t *renewed_order, cm_err *err);
 

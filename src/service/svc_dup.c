@@ -341,8 +341,11 @@ int svc_duplicate_renew(cm_svc *s, int64_t cert_id, const char *csr, cm_origin o
         }
     }
     free(ta);
+    /* No matching renewal: renew normally. When a renewal that does not match (other names,
+     * product or organisation) already took the order's renewal link, the new order is a copy
+     * of the duplicate's order without the link. */
     cm_order_result res;
-    if (svc_order_renew(s, o.id, csr, &res, err) != 0)
+    if (svc_order_renew_ex(s, o.id, csr, o.renewed_by_order_id == 0, &res, err) != 0)
         goto out;
     *renewed_order = res.order.id;
     out->order_id = res.order.id;

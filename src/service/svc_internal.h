@@ -98,6 +98,11 @@ int svc_order_restore_current(cm_svc *s, cm_order *o, cm_err *err);
 int svc_try_issue(cm_svc *s, int64_t account_id, int64_t order_id, int64_t *cert_id,
                   char **chain_pem, cm_err *err);
 
+/* svc_order_renew; with link false the new order copies order `order_id` without becoming its
+ * renewal (R-D15 when another, non-matching order already renewed it). */
+int svc_order_renew_ex(cm_svc *s, int64_t order_id, const char *csr, bool link,
+                       cm_order_result *out, cm_err *err);
+
 /* Issues the pending reissue of order `o` (status reissue_pending, every validation current)
  * inside the open transaction: signs the new certificate, marks certificates carrying a removed
  * name revocation_pending (revoke_after = now + the account's delay) with a warning mail, and

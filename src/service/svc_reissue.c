@@ -423,6 +423,7 @@ int svc_revoke_pending_due(cm_svc *s, int64_t now, size_t max, int *revoked, cm_
 {
     cm_ref *due = NULL;
     size_t n = 0;
+    cm_caller saved = s->caller;
     *revoked = 0;
     if (store_cert_revocations_due(s->st, now, max, &due, &n, err) != 0)
         return -1;
@@ -461,6 +462,7 @@ int svc_revoke_pending_due(cm_svc *s, int64_t now, size_t max, int *revoked, cm_
         }
         (*revoked)++;
     }
+    s->caller = saved;
     free(due);
     return rc;
 }

@@ -39,6 +39,12 @@ int svc_renewal_allowed(cm_svc *s, const cm_order *old, const cm_product *new_pr
 int svc_order_renew(cm_svc *s, int64_t order_id, const char *csr, cm_order_result *out,
                     cm_err *err)
 {
+    return svc_order_renew_ex(s, order_id, csr, true, out, err);
+}
+
+int svc_order_renew_ex(cm_svc *s, int64_t order_id, const char *csr, bool link,
+                       cm_order_result *out, cm_err *err)
+{
     cm_order old;
     memset(&old, 0, sizeof old);
     memset(out, 0, sizeof *out);
@@ -62,7 +68,7 @@ int svc_order_renew(cm_svc *s, int64_t order_id, const char *csr, cm_order_resul
                          .org_id = old.org_id,
                          .validity_years = old.validity_years,
                          .auto_renew = old.auto_renew,
-                         .renewal_of_order_id = old.id,
+                         .renewal_of_order_id = link ? old.id : 0,
                          .dcv_method = old.dcv_method[0] ? old.dcv_method : NULL};
     int rc = svc_order_create(s, &in, out, err);
     free(sans);
