@@ -17,6 +17,18 @@ int cmd_config(int argc, char **argv);
 int cmd_mail(int argc, char **argv);
 int cmd_dcv(int argc, char **argv);
 int cmd_ca(int argc, char **argv);
+/* The client commands over the REST API (cmd_client.c, cmd_dup.c; docs/cli.md). */
+int cmd_order(int argc, char **argv);
+int cmd_duplicate(int argc, char **argv);
+int cmd_reissue(int argc, char **argv);
+int cmd_renew(int argc, char **argv);
+int cmd_cert(int argc, char **argv);
+int cmd_request(int argc, char **argv);
+int cmd_org(int argc, char **argv);
+int cmd_domain(int argc, char **argv);
+int cmd_settings(int argc, char **argv);
+int cmd_platform(int argc, char **argv);
+int cmd_product(int argc, char **argv);
 
 /* Prints "certmint: <code>: <message>" to stderr and returns `exit_code`. */
 int cli_fail(const cm_err *err, int exit_code);

@@ -21,6 +21,17 @@ static const struct {
     {"mail", cmd_mail, "compose and deliver a test mail with the mail settings (mail test)"},
     {"dcv", cmd_dcv, "check domain control or CAA over the network (dcv check, dcv caa)"},
     {"ca", cmd_ca, "offline work with the root keys: re-sign the root CRLs (ca root-crl)"},
+    {"order", cmd_order, "client: place, show, list, cancel and revoke orders"},
+    {"duplicate", cmd_duplicate, "client: another certificate of an order, with its own key"},
+    {"reissue", cmd_reissue, "client: re-key an order's certificate, change its names"},
+    {"renew", cmd_renew, "client: a new order that continues an old one"},
+    {"cert", cmd_cert, "client: show, download and revoke certificates"},
+    {"request", cmd_request, "client: list, approve and reject requests"},
+    {"org", cmd_org, "client: organisations and their verified contacts"},
+    {"domain", cmd_domain, "client: domains and their validation (DCV)"},
+    {"settings", cmd_settings, "client: the account's settings"},
+    {"platform", cmd_platform, "client: the server platforms"},
+    {"product", cmd_product, "client: the product catalogue"},
 };
 
 int cli_fail(const cm_err *err, int exit_code)
