@@ -247,7 +247,7 @@ int svc_notify_expiry(cm_svc *s, const cm_order *o, const cm_cert_row *c, int da
     if (h == NULL)
         return cm_err_set(err, "out_of_memory", "out of memory");
     clock_format_iso(c->not_after, na, sizeof na);
-    snprintf(subject, sizeof subject, "Certificate for %s expires in %d day%s (order %lld)",
+    snprintf(subject, sizeof subject, "Certificate for %s expires within %d day%s (order %lld)",
              c->common_name, days, days == 1 ? "" : "s", (long long)o->id);
     snprintf(body, sizeof body,
              "Certificate %lld (%s) of order %lld for %s ends on %s.\n\n"

@@ -10,8 +10,6 @@ automation: tests/unit/test_lifecycle.c calls them directly.
 import concurrent.futures
 import datetime
 import json
-import sqlite3
-import time
 
 import pytest
 from cryptography import x509
@@ -19,6 +17,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 
 from certcheck import Expect, check_certificate, verify_chain_openssl
 from conftest import EV_ORG, OV_ORG, PUBLIC_URL, split_pem
+from lifecycle_env import Env, leaf_of, san_names, set_db, spki, verify_all, wait_mail
 from realservers import Dns, Smtp, text_of
 from server import Server
 
@@ -36,138 +35,6 @@ def env(tmp_path_factory, keys):
     srv.stop()
     smtp.stop()
     dns.stop()
-
-
-class Env:
-    def __init__(self, srv, dns, smtp, keys, tmp):
-        self.srv, self.dns, self.smtp, self.keys, self.tmp = srv, dns, smtp, keys, tmp
-        self.users = {}
-        self.txt = {}
-        self.checked = set()
-
-    def setup(self):
-        s = self.srv
-        admin = s.admin_key
-        for role in ("manager", "standard_user", "limited_user"):
-            r = s.ok("POST", "/user", admin, {"email": f"{role}@example.org",
-                                              "first_name": role, "last_name": "User",
-                                              "role": role}, status=201)
-            k = s.ok("POST", "/key", admin, {"user_id": r["id"], "name": role}, status=201)
-            self.users[role] = (r["id"], k["api_key"])
-        me = s.ok("GET", "/user?filters[role]=administrator", admin)["users"][0]
-        self.users["administrator"] = (me["id"], admin)
-        self.admin_email = me["email"]
-        self.org_ov = s.ok("POST", "/organization", admin, OV_ORG, status=201)["id"]
-        self.org_ev = s.ok("POST", "/organization", admin, EV_ORG, status=201)["id"]
-        s.ok("PUT", f"/organization/{self.org_ov}/validation", s.operator_key,
-             {"validations": [{"type": "ov"}]})
-        s.ok("PUT", f"/organization/{self.org_ev}/validation", s.operator_key,
-             {"validations": [{"type": "ov"}, {"type": "ev"}]})
-        for name in ("example.com", "example.net"):
-            d = s.ok("POST", "/domain", admin, {"name": name}, status=201)
-            self.txt[f"_dnsauth.{name}"] = [d["dcv_token"]["token"]]
-            self.dns.set(txt=self.txt)
-            assert s.ok("PUT", f"/domain/{d['id']}/dcv/validate-token", admin)["status"] == \
-                "active"
-        self.settings(skip_approval=True, allow_duplicates=True)
-
-    def key(self, role):
-        return self.users[role][1]
-
-    def csr(self, kind="p256"):
-        return self.keys.csr(kind, fresh=True).read_text()
-
-    def settings(self, **kw):
-        self.srv.ok("PUT", "/account/settings", self.srv.admin_key, kw)
-
-    def order(self, product, cn, sans=(), org=None, role="administrator", kind="p256", **extra):
-        body = {"certificate": {"common_name": cn, "dns_names": list(sans),
-                                "csr": self.csr(kind)}}
-        if org is not None:
-            body["organization"] = {"id": org}
-        body.update(extra)
-        r = self.srv.api("POST", f"/order/certificate/{product}", key=self.key(role),
-                         json_body=body)
-        assert r.status_code == 201, r.text
-        return r.json()
-
-    def issued_order(self, product="ssl_basic", cn="www.example.com", sans=("example.com",),
-                     org="ov", **kw):
-        o = self.order(product, cn, sans=sans,
-                       org={"ov": self.org_ov, "ev": self.org_ev, None: None}[org], **kw)
-        assert o["status"] == "issued", o
-        return o
-
-    def dup(self, order_id, role="administrator", status=201, csr=None, **cert):
-        cert.setdefault("csr", csr or self.csr())
-        r = self.srv.api("POST", f"/order/certificate/{order_id}/duplicate", key=self.key(role),
-                         json_body={"certificate": cert})
-        assert r.status_code == status, r.text
-        return r.json()
-
-    def refused(self, order_id, status, code, role="administrator", **cert):
-        """A duplicate that must be refused with `code` and write nothing."""
-        before = self.srv.snapshot()
-        j = self.dup(order_id, role=role, status=status, **cert)
-        assert [e["code"] for e in j["errors"]] == [code], j
-        assert self.srv.snapshot() == before
-        return j["errors"][0]["message"]
-
-    def history(self, order_id):
-        return self.srv.ok("GET", f"/order/certificate/{order_id}/certificate",
-                           self.srv.admin_key)["certificates"]
-
-    def check_cert(self, cert_id, validation, names, org=None, hash=None):
-        """Downloads a certificate and checks it row by row and with openssl verify."""
-        s = self.srv
-        r = s.api("GET", f"/certificate/{cert_id}/download/format/pem_all", key=s.admin_key)
-        assert r.status_code == 200, r.text
-        leaf, issuing, root = split_pem(r.content)
-        d = self.tmp / f"chk-{cert_id}"
-        d.mkdir(exist_ok=True)
-        for name, der in (("leaf", leaf), ("int", issuing), ("root", root)):
-            (d / f"{name}.pem").write_text(
-                x509.load_der_x509_certificate(der).public_bytes(
-                    serialization.Encoding.PEM).decode())
-        v = verify_chain_openssl(d / "root.pem", d / "int.pem", d / "leaf.pem",
-                                 hostname=host_of(names[0]))
-        assert v.returncode == 0, v.stdout + v.stderr
-        check_certificate(leaf, issuing, Expect(validation=validation, names=names, org=org,
-                                                public_url=PUBLIC_URL, hash=hash,
-                                                wildcard_allowed=any(n.startswith("*.")
-                                                                     for n in names)))
-        self.checked.add(cert_id)
-        return x509.load_der_x509_certificate(leaf)
-
-
-def wait_mail(smtp, pred, timeout=30):
-    """The received mails matching pred, once there is at least one (or after timeout)."""
-    deadline = time.time() + timeout
-    while True:
-        got = [m for m in smtp.messages() if pred(m)]
-        if got or time.time() > deadline:
-            time.sleep(0.3)  # a second one would be a bug: give it time to show
-            return [m for m in smtp.messages() if pred(m)]
-        time.sleep(0.1)
-
-
-def host_of(name: str) -> str:
-    """A host name the certificate name covers (a wildcard covers one label)."""
-    return "host." + name[2:] if name.startswith("*.") else name
-
-
-def leaf_of(chain_pem: str) -> x509.Certificate:
-    return x509.load_der_x509_certificate(split_pem(chain_pem.encode())[0])
-
-
-def san_names(cert):
-    return cert.extensions.get_extension_for_class(
-        x509.SubjectAlternativeName).value.get_values_for_type(x509.DNSName)
-
-
-def spki(cert):
-    return cert.public_key().public_bytes(serialization.Encoding.DER,
-                                          serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
 # ---- R-D1: DV orders have no duplicates ----
@@ -264,10 +131,7 @@ def test_rd4_stale_domain_validation_refuses_and_says_reissue(env):
     assert env.dup(o["id"])["certificate_id"] > 0
     # the domain's validation ends (as 199 days later would)
     assert s.query("SELECT valid_until FROM domains WHERE id = ?", d["id"])[0][0] > 0
-    con = sqlite3.connect(s.db_path(), timeout=30)
-    con.execute("UPDATE domains SET valid_until = 1 WHERE id = ?", (d["id"],))
-    con.commit()
-    con.close()
+    set_db(s, "UPDATE domains SET valid_until = 1 WHERE id = ?", d["id"])
     msg = env.refused(o["id"], 409, "duplicate_validation_stale")
     assert "www.example.org" in msg and "reissue" in msg
 
@@ -280,10 +144,7 @@ def test_rd4_stale_organisation_refuses(env):
          {"validations": [{"type": "ov"}]})
     o = env.order("ssl_basic", "www.example.com", org=org)
     assert o["status"] == "issued"
-    con = sqlite3.connect(s.db_path(), timeout=30)
-    con.execute("UPDATE org_validations SET valid_until = 1 WHERE org_id = ?", (org,))
-    con.commit()
-    con.close()
+    set_db(s, "UPDATE org_validations SET valid_until = 1 WHERE org_id = ?", org)
     msg = env.refused(o["id"], 409, "duplicate_validation_stale")
     assert "organisation" in msg
 
@@ -565,28 +426,6 @@ def test_fifty_duplicates_in_parallel(env):
 
 
 def test_every_certificate_issued_here_passes_openssl_verify(env):
-    """Sweeps the certificates of this module not checked yet (the last test of the file):
-    the chain verifies and every applicable profile row holds."""
-    s = env.srv
-    rows = s.query("SELECT c.id, o.product, c.names, c.status, c.signature_hash, c.not_before, "
-                   "c.not_after FROM certificates c JOIN orders o ON o.id = c.order_id")
-    assert len(rows) > 60
-    for cid, product, names, status, hash_, nb, na in rows:
-        if cid in env.checked:
-            continue
-        val = "ev" if "_ev_" in product else ("dv" if "_dv_" in product else "ov")
-        r = s.api("GET", f"/certificate/{cid}/download/format/pem_all", key=s.admin_key)
-        leaf, issuing, root = split_pem(r.content)
-        d = env.tmp / f"sweep-{cid}"
-        d.mkdir(exist_ok=True)
-        for name, der in (("leaf", leaf), ("int", issuing), ("root", root)):
-            (d / f"{name}.pem").write_text(x509.load_der_x509_certificate(der).public_bytes(
-                serialization.Encoding.PEM).decode())
-        v = verify_chain_openssl(d / "root.pem", d / "int.pem", d / "leaf.pem",
-                                 hostname=host_of(names.split(",")[0]))
-        assert v.returncode == 0, (cid, v.stdout + v.stderr)
-        days = (na - nb + 1 + 86399) // 86400
-        check_certificate(leaf, issuing, Expect(validation=val, names=names.split(","),
-                                                hash=hash_, days=days, public_url=PUBLIC_URL,
-                                                issued_at=nb,
-                                                wildcard_allowed="*" in names))
+    """The last test of the file: every certificate of this module verifies and meets the
+    profile rows."""
+    assert verify_all(env) > 60
