@@ -111,8 +111,9 @@ int signer_sign_crl(cm_signer *s, const char *ca_id, const char *hash, X509_CRL 
                     cm_err *err);
 
 /* ---- The signer process (signer.c) ----
- * signer_open forks the signer child, which alone reads the key files; the handle above talks
- * to it over a socketpair (one request at a time, under a mutex). Call signer_open before the
+ * signer_open forks the signer children ("lanes", cfg signer_lanes), which alone read the key
+ * files; the handle above talks to each over its own socketpair (one request at a time per
+ * lane, under that lane's mutex; a call takes a free lane). Call signer_open before the
  * program starts threads: the child is a fork of the caller, and it dies with the thread that
  * opened it (PR_SET_PDEATHSIG). A clock pinned (clock_set_fixed) before signer_open holds in
  * the child too; pinning it later does not reach it. When the child is gone, every call fails with
@@ -123,7 +124,7 @@ int signer_sign_crl(cm_signer *s, const char *ca_id, const char *hash, X509_CRL 
 /* True while the signer process answers a PING. */
 bool signer_healthy(cm_signer *s);
 
-/* The signer child's process id (tests), or -1. */
+/* Lane 0's process id (tests), or -1; pki_signer_pid gives any lane's. */
 int signer_pid(const cm_signer *s);
 
 /* Tests only: sends `len` raw bytes as one message and reads the reply. Returns 0 for an OK

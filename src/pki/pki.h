@@ -109,9 +109,22 @@ const char *pki_issuer_id(const cm_product *p, cm_issuer_kind k);
 
 /* ---- The signer process (signer.c) ---- */
 
-/* True while the engine's signer process lives (a poll of its socket: cheap, no lock); false
- * once it died (then signing fails with `signer_unavailable` until certmint is restarted). */
+/* The signer is pki_signer_lanes() child processes ("lanes", config `signer_lanes`: 0 = one per
+ * online core, 1..16), each confined alike and holding the issuing CA keys, each signing one
+ * request at a time; a signing call takes a free lane, so that many threads sign at once.
+ * The lanes are one unit. pki_signer_healthy is true only while EVERY lane lives (a poll of
+ * their sockets: cheap, no lock); once any lane died or was killed it is false and stays false:
+ * every signing call (certificates, CRLs, OCSP) fails with `signer_unavailable` and the other
+ * lanes are killed, until certmint is restarted. A lost lane means a bug, an attack or the
+ * OOM killer: the server says so (GET /health 503) instead of signing on in a degraded state. */
 bool pki_signer_healthy(const cm_pki *pki);
+
+/* The number of signer lanes (0 without an engine). */
+size_t pki_signer_lanes(const cm_pki *pki);
+
+/* The process id of signer lane `lane` (0 ≤ lane < pki_signer_lanes), or -1: for tests and for
+ * operators (each lane is a child of the server). */
+int pki_signer_pid(const cm_pki *pki, size_t lane);
 
 /* ---- Revocation: CRLs (crl.c) ---- */
 

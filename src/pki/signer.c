@@ -11,14 +11,19 @@
  * another issuer or an OCSP answer for another CA's certificates.
  *
  * The front end's side keeps no key: it sends the object to sign and takes back the signed one.
- * One mutex serialises the socket (the child signs one request at a time anyway); the work
- * around the signature — parsing, building, linting, encoding — stays parallel in the
- * callers' threads. */
+ * It runs several such children, "lanes" (config `signer_lanes`, 0 = one per online core, at
+ * most SIGNER_MAX_LANES), each confined alike, with its own socketpair and its own mutex (a
+ * child signs one request at a time): a call takes the first free lane, else waits for a busy
+ * one chosen round robin, so as many threads as lanes sign at once. The work around the
+ * signature — parsing, building, linting, encoding — stays parallel in the callers' threads.
+ * The lanes are one unit: once any of them is lost, every call fails and the others are killed
+ * (pki.h, pki_signer_healthy). */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -51,6 +56,7 @@
 #define CRL_MAX_NEXT     (10 * 86400)
 #define OCSP_MAX_SKEW    3600 /* thisUpdate vs the signer's clock */
 #define SOCK_FD          3    /* the child's socket after it closed everything else */
+#define SIGNER_MAX_LANES 16   /* signer children; config `signer_lanes` caps there too */
 
 /* ---------------------------------------------------------------------------------------- */
 /* The child: keys, hard limits, signing.                                                    */
@@ -837,26 +843,66 @@ __attribute__((noreturn)) static void child_main(const cm_config *cfg, int fd, p
 /* The front end's handle.                                                                   */
 /* ---------------------------------------------------------------------------------------- */
 
-struct cm_signer {
-    pthread_mutex_t lock; /* one request at a time on the socket */
+/* One lane: a signer child, its socket and the mutex that keeps one request at a time on it. */
+typedef struct signer_lane {
+    pthread_mutex_t lock;
     int fd;
     pid_t pid;
-    bool dead;           /* the child is gone or unusable: every call fails */
     unsigned char *rbuf; /* SP_MAX_MSG bytes for replies, used under lock */
+} signer_lane;
+
+struct cm_signer {
+    signer_lane lanes[SIGNER_MAX_LANES];
+    size_t n;         /* lanes set up (their mutex and buffer exist; fd, pid may be -1) */
+    atomic_uint next; /* which busy lane the next call waits for when none is free */
+    atomic_bool dead; /* a lane is gone or unusable: every call fails */
 };
 
-/* Marks the signer unusable: kills a child that may be stuck (it is ours and not yet reaped, so
- * the pid is still its own). */
-static int mark_dead(cm_signer *s, cm_err *err, const char *what)
+/* How many lanes: config `signer_lanes`, 0 meaning one per online core; 1..SIGNER_MAX_LANES. */
+static size_t lanes_wanted(const cm_config *cfg)
 {
-    if (!s->dead) {
-        log_msg(LOG_ERROR, "event=signer_lost pid=%d detail=\"%s\"", (int)s->pid, what);
-        if (s->pid > 0)
-            kill(s->pid, SIGKILL);
+    long n = cfg->signer_lanes;
+    if (n <= 0)
+        n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > SIGNER_MAX_LANES ? SIGNER_MAX_LANES : (size_t)n;
+}
+
+/* Marks the whole signer unusable because lane `l` failed: the signer is one unit, as it was
+ * with one child, so that /health, new orders and OCSP agree (pki.h). Every lane's child is
+ * killed: they are ours and not yet reaped, so each pid is still its own, and none is used
+ * again. Logged once. */
+static int mark_dead(cm_signer *s, const signer_lane *l, cm_err *err, const char *what)
+{
+    if (!atomic_exchange(&s->dead, true)) {
+        log_msg(LOG_ERROR, "event=signer_lost lane=%zu pid=%d lanes=%zu detail=\"%s\"",
+                (size_t)(l - s->lanes), (int)l->pid, s->n, what);
+        for (size_t i = 0; i < s->n; i++)
+            if (s->lanes[i].pid > 0)
+                kill(s->lanes[i].pid, SIGKILL);
     }
-    s->dead = true;
     return cm_err_set(err, "signer_unavailable",
                       "the signer process is not running (%s); restart certmint", what);
+}
+
+/* The first lane whose child hung up its end of the socket (it died or was killed), or NULL
+ * while every lane lives. One poll of every socket: cheap, no lock. */
+static const signer_lane *lane_lost(const cm_signer *s)
+{
+    struct pollfd p[SIGNER_MAX_LANES];
+    for (size_t i = 0; i < s->n; i++) {
+        if (s->lanes[i].fd < 0)
+            return &s->lanes[i];
+        p[i] = (struct pollfd){.fd = s->lanes[i].fd, .events = 0};
+    }
+    int r;
+    while ((r = poll(p, (nfds_t)s->n, 0)) < 0 && errno == EINTR)
+        ;
+    if (r < 0)
+        return &s->lanes[0];
+    for (size_t i = 0; i < s->n && r > 0; i++)
+        if (p[i].revents & (POLLHUP | POLLERR | POLLNVAL))
+            return &s->lanes[i];
+    return NULL;
 }
 
 /* Copies an ERR reply's code and message into err (codes are snake_case, or replaced). */
@@ -877,117 +923,166 @@ static int reply_error(const sp_msg *m, cm_err *err)
     return cm_err_set(err, code, "%s", msg);
 }
 
-/* Waits for and reads one reply into s->rbuf. Returns its length, or -1 (signer dead). */
-static ssize_t read_reply(cm_signer *s, int timeout_ms, cm_err *err)
+/* Waits for and reads one reply of lane `l` into l->rbuf. Returns its length, or -1 (signer
+ * dead). */
+static ssize_t read_reply(cm_signer *s, signer_lane *l, int timeout_ms, cm_err *err)
 {
-    struct pollfd pfd = {.fd = s->fd, .events = POLLIN};
+    struct pollfd pfd = {.fd = l->fd, .events = POLLIN};
     int pr;
     while ((pr = poll(&pfd, 1, timeout_ms)) < 0 && errno == EINTR)
         ;
     if (pr <= 0)
-        return mark_dead(s, err, pr == 0 ? "no answer in time" : strerror(errno));
+        return mark_dead(s, l, err, pr == 0 ? "no answer in time" : strerror(errno));
     ssize_t n;
-    while ((n = recv(s->fd, s->rbuf, SP_MAX_MSG, MSG_TRUNC)) < 0 && errno == EINTR)
+    while ((n = recv(l->fd, l->rbuf, SP_MAX_MSG, MSG_TRUNC)) < 0 && errno == EINTR)
         ;
     if (n <= 0)
-        return mark_dead(s, err, n == 0 ? "the process exited" : strerror(errno));
+        return mark_dead(s, l, err, n == 0 ? "the process exited" : strerror(errno));
     if ((size_t)n > SP_MAX_MSG)
-        return mark_dead(s, err, "an oversized reply");
+        return mark_dead(s, l, err, "an oversized reply");
     return n;
 }
 
-/* One request and its reply. The caller holds s->lock; *reply points into s->rbuf until the
- * next call. Returns 0 for an OK reply, -1 with the signer's code for ERR, or
- * `signer_unavailable` (and the signer stays dead). */
-static int roundtrip(cm_signer *s, const unsigned char *msg, size_t len, sp_msg *reply, cm_err *err)
+/* Takes a lane for one request: the first free one counting from lane 0 (a lone caller keeps
+ * to one warm child, as before lanes; alternating between children slowed bench/issue), else
+ * waits for a busy one chosen round robin. Fails with `signer_unavailable` (and marks the
+ * signer dead) once any lane is lost. Returns the lane, locked (release with lane_give), or
+ * NULL. */
+static signer_lane *lane_take(cm_signer *s, cm_err *err)
 {
-    if (s->dead)
+    const signer_lane *lost = NULL;
+    if (atomic_load(&s->dead)) {
+        cm_err_set(err, "signer_unavailable",
+                   "the signer process is not running; restart certmint");
+        return NULL;
+    }
+    if ((lost = lane_lost(s)) != NULL) {
+        mark_dead(s, lost, err, "the process exited");
+        return NULL;
+    }
+    for (size_t i = 0; i < s->n; i++)
+        if (pthread_mutex_trylock(&s->lanes[i].lock) == 0)
+            return &s->lanes[i];
+    unsigned pick = atomic_fetch_add_explicit(&s->next, 1, memory_order_relaxed);
+    signer_lane *l = &s->lanes[pick % s->n];
+    pthread_mutex_lock(&l->lock);
+    return l;
+}
+
+static void lane_give(signer_lane *l)
+{
+    pthread_mutex_unlock(&l->lock);
+}
+
+/* One request and its reply on lane `l`, which the caller holds; *reply points into l->rbuf
+ * until the lane is given back. Returns 0 for an OK reply, -1 with the signer's code for ERR,
+ * or `signer_unavailable` (and the signer stays dead). */
+static int roundtrip(cm_signer *s, signer_lane *l, const unsigned char *msg, size_t len,
+                     sp_msg *reply, cm_err *err)
+{
+    if (atomic_load(&s->dead))
         return cm_err_set(err, "signer_unavailable",
                           "the signer process is not running; restart certmint");
-    ssize_t n = send(s->fd, msg, len, MSG_NOSIGNAL);
+    ssize_t n = send(l->fd, msg, len, MSG_NOSIGNAL);
     if (n < 0 && errno == EMSGSIZE)
         return cm_err_set(err, "signer_message_too_large",
                           "the message for the signer is too large");
     if (n != (ssize_t)len)
-        return mark_dead(s, err, n < 0 ? strerror(errno) : "a short send");
-    if ((n = read_reply(s, REPLY_TIMEOUT_MS, err)) < 0)
+        return mark_dead(s, l, err, n < 0 ? strerror(errno) : "a short send");
+    if ((n = read_reply(s, l, REPLY_TIMEOUT_MS, err)) < 0)
         return -1;
     cm_err perr;
-    if (sp_parse(s->rbuf, (size_t)n, reply, &perr) != 0 ||
+    if (sp_parse(l->rbuf, (size_t)n, reply, &perr) != 0 ||
         (reply->type != SP_OK && reply->type != SP_ERR))
         return cm_err_set(err, "signing_failed", "the signer's reply is malformed");
     return reply->type == SP_OK ? 0 : reply_error(reply, err);
 }
 
-/* Builds and sends a message, under the lock. */
-static int call(cm_signer *s, sp_buf *b, sp_msg *reply, cm_err *err)
+/* Ends message b and sends it on lane l (held by the caller). */
+static int call(cm_signer *s, signer_lane *l, sp_buf *b, sp_msg *reply, cm_err *err)
 {
     if (sp_end(b, err) != 0)
         return -1;
-    return roundtrip(s, b->p, b->len, reply, err);
+    return roundtrip(s, l, b->p, b->len, reply, err);
 }
 
-int signer_open(const cm_config *cfg, cm_signer **out, cm_err *err)
+/* Creates lane l's socket and forks its child; does not wait for it. */
+static int lane_start(const cm_config *cfg, signer_lane *l, cm_err *err)
 {
-    int rc = -1, sv[2] = {-1, -1};
-    cm_signer *s = calloc(1, sizeof *s);
-    if (s == NULL)
-        return cm_err_set(err, "out_of_memory", "out of memory");
-    s->fd = -1;
-    s->pid = -1;
-    if (pthread_mutex_init(&s->lock, NULL) != 0) {
-        free(s);
-        return cm_err_set(err, "out_of_memory", "cannot create a mutex");
-    }
-    if ((s->rbuf = malloc(SP_MAX_MSG)) == NULL) {
-        cm_err_set(err, "out_of_memory", "out of memory");
-        goto out;
-    }
-    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
-        cm_err_set(err, "signer_unavailable", "cannot create the signer's socket: %s",
-                   strerror(errno));
-        goto out;
-    }
-    s->fd = sv[0];
+    int sv[2] = {-1, -1};
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
+        return cm_err_set(err, "signer_unavailable", "cannot create the signer's socket: %s",
+                          strerror(errno));
+    l->fd = sv[0];
     /* Room for one whole message per send (the kernel doubles and caps at wmem_max). */
     int sz = SP_MAX_MSG + 4096;
     setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &sz, sizeof sz);
     setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &sz, sizeof sz);
     pid_t parent = getpid();
     pid_t pid = fork();
-    if (pid < 0) {
-        cm_err_set(err, "signer_unavailable", "cannot start the signer: %s", strerror(errno));
-        goto out;
-    }
     if (pid == 0) {
         close(sv[0]);
-        child_main(cfg, sv[1], parent);
+        child_main(cfg, sv[1], parent); /* closes every other lane's socket too (child_fds) */
     }
+    /* Closed at once, so no later lane's child inherits this one's end: when this child dies,
+     * the front end's end hangs up. */
     close(sv[1]);
-    sv[1] = -1;
-    s->pid = pid;
-    /* The child says when its keys are loaded, or why they could not be. */
-    ssize_t n = read_reply(s, READY_TIMEOUT_MS, err);
+    if (pid < 0)
+        return cm_err_set(err, "signer_unavailable", "cannot start the signer: %s",
+                          strerror(errno));
+    l->pid = pid;
+    return 0;
+}
+
+/* Waits for lane l's child to say that its keys are loaded, or why they could not be. */
+static int lane_ready(cm_signer *s, signer_lane *l, cm_err *err)
+{
+    ssize_t n = read_reply(s, l, READY_TIMEOUT_MS, err);
     sp_msg m;
     cm_err perr;
-    if (n < 0) {
-        cm_err_set(err, "signer_unavailable", "the signer exited while loading the CA keys");
-        goto out;
+    if (n < 0)
+        return cm_err_set(err, "signer_unavailable", "the signer exited while loading the CA keys");
+    if (sp_parse(l->rbuf, (size_t)n, &m, &perr) != 0 || (m.type != SP_OK && m.type != SP_ERR))
+        return cm_err_set(err, "signer_unavailable", "the signer's first message is malformed");
+    if (m.type == SP_ERR)
+        return reply_error(&m, err);
+    return 0;
+}
+
+int signer_open(const cm_config *cfg, cm_signer **out, cm_err *err)
+{
+    int rc = -1;
+    size_t want = lanes_wanted(cfg);
+    cm_signer *s = calloc(1, sizeof *s);
+    if (s == NULL)
+        return cm_err_set(err, "out_of_memory", "out of memory");
+    atomic_init(&s->next, 0);
+    atomic_init(&s->dead, false);
+    for (; s->n < want; s->n++) {
+        signer_lane *l = &s->lanes[s->n];
+        l->fd = -1;
+        l->pid = -1;
+        if (pthread_mutex_init(&l->lock, NULL) != 0) {
+            cm_err_set(err, "out_of_memory", "cannot create a mutex");
+            goto out;
+        }
+        if ((l->rbuf = malloc(SP_MAX_MSG)) == NULL) {
+            s->n++; /* its mutex exists */
+            cm_err_set(err, "out_of_memory", "out of memory");
+            goto out;
+        }
     }
-    if (sp_parse(s->rbuf, (size_t)n, &m, &perr) != 0 || (m.type != SP_OK && m.type != SP_ERR)) {
-        cm_err_set(err, "signer_unavailable", "the signer's first message is malformed");
-        goto out;
-    }
-    if (m.type == SP_ERR) {
-        reply_error(&m, err);
-        goto out;
-    }
+    /* Every child first, then the answers: they decrypt the keys at the same time. */
+    for (size_t i = 0; i < s->n; i++)
+        if (lane_start(cfg, &s->lanes[i], err) != 0)
+            goto out;
+    for (size_t i = 0; i < s->n; i++)
+        if (lane_ready(s, &s->lanes[i], err) != 0)
+            goto out;
     *out = s;
     s = NULL;
     rc = 0;
 out:
-    if (sv[1] >= 0)
-        close(sv[1]);
     signer_close(s);
     return rc;
 }
@@ -996,22 +1091,26 @@ void signer_close(cm_signer *s)
 {
     if (s == NULL)
         return;
-    if (s->fd >= 0)
-        close(s->fd); /* the child reads EOF and exits */
-    if (s->pid > 0) {
-        int st = 0;
-        pid_t r = 0;
-        for (int i = 0; i < 500 && (r = waitpid(s->pid, &st, WNOHANG)) == 0; i++) {
-            struct timespec ts = {0, 10 * 1000 * 1000};
-            nanosleep(&ts, NULL);
+    for (size_t i = 0; i < s->n; i++)
+        if (s->lanes[i].fd >= 0)
+            close(s->lanes[i].fd); /* the child reads EOF and exits */
+    for (size_t i = 0; i < s->n; i++) {
+        signer_lane *l = &s->lanes[i];
+        if (l->pid > 0) {
+            int st = 0;
+            pid_t r = 0;
+            for (int k = 0; k < 500 && (r = waitpid(l->pid, &st, WNOHANG)) == 0; k++) {
+                struct timespec ts = {0, 10 * 1000 * 1000};
+                nanosleep(&ts, NULL);
+            }
+            if (r == 0) {
+                kill(l->pid, SIGKILL);
+                waitpid(l->pid, &st, 0);
+            }
         }
-        if (r == 0) {
-            kill(s->pid, SIGKILL);
-            waitpid(s->pid, &st, 0);
-        }
+        pthread_mutex_destroy(&l->lock);
+        free(l->rbuf);
     }
-    pthread_mutex_destroy(&s->lock);
-    free(s->rbuf);
     free(s);
 }
 
@@ -1019,39 +1118,56 @@ bool signer_healthy(cm_signer *s)
 {
     if (s == NULL)
         return false;
-    sp_buf b;
-    sp_msg reply;
-    cm_err err;
-    sp_begin(&b, SP_PING);
-    pthread_mutex_lock(&s->lock);
-    bool ok = call(s, &b, &reply, &err) == 0 && !s->dead;
-    pthread_mutex_unlock(&s->lock);
-    sp_buf_free(&b);
+    bool ok = true;
+    for (size_t i = 0; i < s->n && ok; i++) {
+        sp_buf b;
+        sp_msg reply;
+        cm_err err;
+        signer_lane *l = &s->lanes[i];
+        sp_begin(&b, SP_PING);
+        pthread_mutex_lock(&l->lock);
+        ok = call(s, l, &b, &reply, &err) == 0 && !atomic_load(&s->dead);
+        pthread_mutex_unlock(&l->lock);
+        sp_buf_free(&b);
+    }
     return ok;
 }
 
 bool pki_signer_healthy(const cm_pki *pki)
 {
-    /* Cheap and without the lock (GET /health, every new order): the child's end of the
-     * socketpair hangs up when it dies or is killed. signer_healthy() makes a round trip. */
-    if (pki == NULL || pki->signer == NULL || pki->signer->fd < 0)
+    /* Cheap and without a lock (GET /health, every new order): a child's end of its
+     * socketpair hangs up when it dies or is killed. signer_healthy() makes round trips. */
+    if (pki == NULL || pki->signer == NULL || pki->signer->n == 0 ||
+        atomic_load(&pki->signer->dead))
         return false;
-    struct pollfd p = {.fd = pki->signer->fd, .events = 0};
-    int n = poll(&p, 1, 0);
-    return n == 0 || (n == 1 && (p.revents & (POLLHUP | POLLERR | POLLNVAL)) == 0);
+    return lane_lost(pki->signer) == NULL;
+}
+
+size_t pki_signer_lanes(const cm_pki *pki)
+{
+    return pki != NULL && pki->signer != NULL ? pki->signer->n : 0;
+}
+
+int pki_signer_pid(const cm_pki *pki, size_t lane)
+{
+    return pki != NULL && pki->signer != NULL && lane < pki->signer->n
+               ? (int)pki->signer->lanes[lane].pid
+               : -1;
 }
 
 int signer_pid(const cm_signer *s)
 {
-    return s != NULL ? (int)s->pid : -1;
+    return s != NULL && s->n > 0 ? (int)s->lanes[0].pid : -1;
 }
 
 int signer_send_raw(cm_signer *s, const void *msg, size_t len, cm_err *err)
 {
     sp_msg reply;
-    pthread_mutex_lock(&s->lock);
-    int rc = roundtrip(s, msg, len, &reply, err);
-    pthread_mutex_unlock(&s->lock);
+    signer_lane *l = lane_take(s, err);
+    if (l == NULL)
+        return -1;
+    int rc = roundtrip(s, l, msg, len, &reply, err);
+    lane_give(l);
     return rc;
 }
 
@@ -1135,10 +1251,11 @@ int signer_sign_cert(cm_signer *s, const char *ca_id, const char *hash, X509 *x,
     sp_put_str(&b, hash);
     sp_put(&b, tbs, (size_t)len);
     OPENSSL_free(tbs);
-    pthread_mutex_lock(&s->lock);
-    if (call(s, &b, &reply, err) == 0)
+    signer_lane *l = lane_take(s, err);
+    if (l != NULL && call(s, l, &b, &reply, err) == 0)
         rc = install_signature(x, &reply.f[0], err);
-    pthread_mutex_unlock(&s->lock);
+    if (l != NULL)
+        lane_give(l); /* reply pointed into the lane's buffer: used up above */
     sp_buf_free(&b);
     return rc;
 }
@@ -1168,10 +1285,11 @@ int signer_sign_crl(cm_signer *s, const char *ca_id, const char *hash, X509_CRL 
     sp_put_str(&b, hash);
     sp_put(&b, der, (size_t)len);
     OPENSSL_free(der);
-    pthread_mutex_lock(&s->lock);
-    if (call(s, &b, &reply, err) == 0)
+    signer_lane *l = lane_take(s, err);
+    if (l != NULL && call(s, l, &b, &reply, err) == 0)
         rc = install_crl(crl, &reply.f[0], err);
-    pthread_mutex_unlock(&s->lock);
+    if (l != NULL)
+        lane_give(l); /* reply pointed into the lane's buffer: used up above */
     sp_buf_free(&b);
     return rc;
 }
@@ -1201,8 +1319,8 @@ int signer_sign_ocsp(cm_signer *s, const char *ca_id, const char *hash,
         sp_put(&b, singles[i].certid, singles[i].certid_len);
         sp_put(&b, st, sizeof st);
     }
-    pthread_mutex_lock(&s->lock);
-    if (call(s, &b, &reply, err) == 0) {
+    signer_lane *l = lane_take(s, err);
+    if (l != NULL && call(s, l, &b, &reply, err) == 0) {
         const unsigned char *p = reply.f[0].p;
         *out = d2i_OCSP_BASICRESP(NULL, &p, (long)reply.f[0].len);
         if (*out == NULL)
@@ -1210,7 +1328,8 @@ int signer_sign_ocsp(cm_signer *s, const char *ca_id, const char *hash,
         else
             rc = 0;
     }
-    pthread_mutex_unlock(&s->lock);
+    if (l != NULL)
+        lane_give(l); /* reply pointed into the lane's buffer: used up above */
     sp_buf_free(&b);
     return rc;
 }

@@ -65,6 +65,9 @@ static const cfg_entry table[] = {
     {"dcv_recheck_interval", CT_LONG, offsetof(cm_config, dcv_recheck_interval), 0, "300", 1,
      86400,
      "seconds between two automatic re-checks of pending domain validations and DV orders"},
+    {"signer_lanes", CT_LONG, offsetof(cm_config, signer_lanes), 0, "0", 0, 16,
+     "signer processes, each holding the CA keys and signing one request at a time; 0 = one per "
+     "online core (at most 16)"},
 };
 
 #define N_ENTRIES (sizeof table / sizeof table[0])

@@ -28,6 +28,7 @@ typedef struct cm_config {
     long workers;          /* HTTP worker threads; 0 = one per core */
     long max_body;         /* largest request body in bytes */
     long dcv_recheck_interval; /* seconds between two automatic DCV re-checks */
+    long signer_lanes;     /* signer processes; 0 = one per online core (at most 16) */
 } cm_config;
 
 /* Fills `c` with defaults. */

@@ -140,10 +140,11 @@ def test_kill_9_during_a_burst_loses_no_issued_certificate(srv, keys):
 
 
 def signer_pid(srv):
+    """One of the server's signer processes (a lane per core): losing any one is fatal."""
     out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(srv.proc.pid)], capture_output=True,
                          text=True).stdout.split()
-    assert len(out) == 1, out
-    return int(out[0])
+    assert len(out) >= 1, out
+    return int(out[-1])
 
 
 def test_signer_death_makes_the_server_unhealthy_and_refuse_issuance(srv, keys):

@@ -6,7 +6,11 @@
  * and leave the signer serving; a killed signer makes calls fail with `signer_unavailable`
  * (healthy = false) and is reaped on close; only the child opens the key files (fanotify); the
  * child runs confined (no_new_privs, seccomp, no descriptors left, RLIMIT_NOFILE 0); threads
- * may sign at once; and a clock pinned before the engine opens holds in the signer too. */
+ * may sign at once; and a clock pinned before the engine opens holds in the signer too.
+ * Lanes (several signer children): `signer_lanes` sets their number (0 = one per core), every
+ * lane is confined and loads the keys itself, two threads sign at the same time through two
+ * lanes (one lane stopped with SIGSTOP holds one signature back, not the other), and killing
+ * any one lane makes the whole signer unavailable, kills the others and is reaped on close. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,6 +26,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <sys/fanotify.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -366,20 +371,142 @@ static void test_killed_signer_is_unavailable_and_reaped(void **state)
     assert_string_equal(err.code, "signer_unavailable");
     assert_null(cert);
     csr_free(csr);
+    int pids[16];
+    size_t n = pki_signer_lanes(pki);
+    assert_true(n >= 1 && n <= 16);
+    for (size_t i = 0; i < n; i++)
+        pids[i] = pki_signer_pid(pki, i);
     pki_close(pki);
-    assert_true(gone(pid));
+    for (size_t i = 0; i < n; i++)
+        assert_true(gone(pids[i]));
+}
+
+/* An engine with `lanes` signer lanes (caller closes). */
+static cm_pki *open_with_lanes(fixture *f, const char *lanes)
+{
+    cm_config cfg = f->cfg;
+    cm_pki *pki = NULL;
+    cm_err err;
+    assert_int_equal(config_set(&cfg, "signer_lanes", lanes, &err), 0);
+    assert_int_equal(pki_open(&cfg, &pki, &err), 0);
+    return pki;
 }
 
 static void test_close_reaps_a_healthy_signer(void **state)
 {
     fixture *f = *state;
-    cm_pki *pki = NULL;
-    cm_err err;
-    assert_int_equal(pki_open(&f->cfg, &pki, &err), 0);
-    int pid = signer_pid(pki->signer);
-    assert_false(gone(pid));
+    cm_pki *pki = open_with_lanes(f, "3");
+    int pids[3];
+    assert_int_equal(pki_signer_lanes(pki), 3);
+    for (size_t i = 0; i < 3; i++) {
+        pids[i] = pki_signer_pid(pki, i);
+        assert_false(gone(pids[i]));
+    }
+    assert_int_equal(pki_signer_pid(pki, 3), -1);
     pki_close(pki);
-    assert_true(gone(pid));
+    for (size_t i = 0; i < 3; i++)
+        assert_true(gone(pids[i]));
+}
+
+static void test_lane_count_follows_the_config(void **state)
+{
+    fixture *f = *state;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    size_t want = cores < 1 ? 1 : cores > 16 ? 16 : (size_t)cores;
+    assert_int_equal(pki_signer_lanes(f->pki), want); /* the default, 0: one per core */
+    cm_pki *pki = open_with_lanes(f, "1");
+    assert_int_equal(pki_signer_lanes(pki), 1);
+    assert_int_equal(pki_signer_pid(pki, 0), signer_pid(pki->signer));
+    pki_close(pki);
+    cm_config cfg = f->cfg;
+    cm_err err;
+    assert_int_equal(config_set(&cfg, "signer_lanes", "17", &err), -1);
+    assert_int_equal(config_set(&cfg, "signer_lanes", "-1", &err), -1);
+    /* Every lane is a child of its own that signs. */
+    pki = open_with_lanes(f, "4");
+    for (size_t i = 0; i < 4; i++) {
+        assert_true(pki_signer_pid(pki, i) > 0);
+        for (size_t k = 0; k < i; k++)
+            assert_int_not_equal(pki_signer_pid(pki, i), pki_signer_pid(pki, k));
+    }
+    assert_true(signer_healthy(pki->signer)); /* a PING through every lane */
+    const cm_ca_pub *ca = pki_find_ca(pki, "public-ecdsa");
+    for (int i = 0; i < 8; i++) {
+        X509 *x = issued(f, "ssl_dv_geotrust", ISSUER_ECDSA);
+        assert_int_equal(signer_sign_cert(pki->signer, "public-ecdsa", "sha256", x, &err), 0);
+        assert_int_equal(X509_verify(x, X509_get0_pubkey(ca->cert)), 1);
+        X509_free(x);
+    }
+    pki_close(pki);
+}
+
+/* Waits up to 5 s for pki_signer_healthy to turn false; returns its last value. */
+static bool wait_unhealthy(const cm_pki *pki)
+{
+    bool healthy = true;
+    for (int i = 0; i < 500 && healthy; i++) {
+        healthy = pki_signer_healthy(pki);
+        if (healthy)
+            nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
+    }
+    return healthy;
+}
+
+/* True once `pid`, a child of ours not yet reaped, has exited (a zombie). */
+static bool exited(int pid)
+{
+    char v[64];
+    for (int i = 0; i < 500; i++) {
+        char path[64];
+        snprintf(path, sizeof path, "/proc/%d/stat", pid);
+        FILE *fp = fopen(path, "r");
+        if (fp == NULL)
+            return true;
+        int got = fscanf(fp, "%*d %*s %63s", v);
+        fclose(fp);
+        if (got == 1 && v[0] == 'Z')
+            return true;
+        nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
+    }
+    return false;
+}
+
+static void test_killing_any_lane_makes_the_signer_unavailable(void **state)
+{
+    fixture *f = *state;
+    cm_pki *pki = open_with_lanes(f, "3");
+    cm_err err;
+    int pids[3];
+    for (size_t i = 0; i < 3; i++)
+        pids[i] = pki_signer_pid(pki, i);
+    assert_true(pki_signer_healthy(pki));
+    assert_int_equal(kill(pids[2], SIGKILL), 0); /* the last lane, not the one signer_pid names */
+    assert_false(wait_unhealthy(pki));
+    /* Every call fails, whichever lane it would take; OCSP and CRLs alike. */
+    for (int i = 0; i < 6; i++) {
+        X509 *x = issued(f, "ssl_dv_geotrust", ISSUER_ECDSA);
+        cm_err_clear(&err);
+        assert_int_equal(signer_sign_cert(pki->signer, "public-ecdsa", "sha256", x, &err), -1);
+        assert_string_equal(err.code, "signer_unavailable");
+        X509_free(x);
+    }
+    unsigned char *der = NULL;
+    size_t der_len = 0;
+    int64_t now = clock_now();
+    cm_err_clear(&err);
+    assert_int_equal(crl_make(pki, "public-ecdsa", NULL, 0, 1, now, now + 86400, &der, &der_len,
+                              &err),
+                     -1);
+    assert_string_equal(err.code, "signer_unavailable");
+    assert_null(der);
+    assert_false(signer_healthy(pki->signer));
+    /* The other lanes were killed once the loss was seen. */
+    assert_true(exited(pids[0]));
+    assert_true(exited(pids[1]));
+    assert_false(pki_signer_healthy(pki));
+    pki_close(pki);
+    for (size_t i = 0; i < 3; i++)
+        assert_true(gone(pids[i]));
 }
 
 static void test_only_the_signer_opens_the_key_files(void **state)
@@ -396,22 +523,28 @@ static void test_only_the_signer_opens_the_key_files(void **state)
     cm_pki *pki = NULL;
     cm_err err;
     assert_int_equal(pki_open(&f->cfg, &pki, &err), 0);
-    int child = signer_pid(pki->signer);
-    int by_parent = 0, by_child = 0;
+    size_t lanes = pki_signer_lanes(pki);
+    int by_parent = 0, by_child = 0, by_lane[16] = {0};
     unsigned char buf[8192] __attribute__((aligned(8)));
     ssize_t n;
     while ((n = read(fan, buf, sizeof buf)) > 0) {
         struct fanotify_event_metadata *m = (struct fanotify_event_metadata *)(void *)buf;
         for (; FAN_EVENT_OK(m, n); m = FAN_EVENT_NEXT(m, n)) {
             by_parent += m->pid == getpid();
-            by_child += m->pid == child;
+            for (size_t i = 0; i < lanes; i++)
+                if (m->pid == pki_signer_pid(pki, i)) {
+                    by_child++;
+                    by_lane[i]++;
+                }
             if (m->fd >= 0)
                 close(m->fd);
         }
     }
     close(fan);
     assert_int_equal(by_parent, 0);
-    assert_int_equal(by_child, PKI_N_ISSUERS);
+    assert_int_equal(by_child, PKI_N_ISSUERS * (int)lanes); /* each lane loads its own keys */
+    for (size_t i = 0; i < lanes; i++)
+        assert_int_equal(by_lane[i], PKI_N_ISSUERS);
     assert_true(pki_signer_healthy(pki));
     pki_close(pki);
 }
@@ -434,10 +567,9 @@ static void proc_field(int pid, const char *file, const char *key, char *out, si
     fclose(fp);
 }
 
-static void test_signer_child_is_confined(void **state)
+/* One lane's child: no_new_privs, seccomp, zero limits, only its socket left open. */
+static void check_confined(int pid)
 {
-    fixture *f = *state;
-    int pid = signer_pid(f->pki->signer);
     char v[128];
     proc_field(pid, "status", "NoNewPrivs", v, sizeof v);
     assert_string_equal(v, "1");
@@ -465,6 +597,18 @@ static void test_signer_child_is_confined(void **state)
         closedir(d);
         assert_int_equal(fds, 4);
     }
+}
+
+static void test_signer_child_is_confined(void **state)
+{
+    fixture *f = *state;
+    assert_true(pki_signer_lanes(f->pki) >= 1);
+    for (size_t i = 0; i < pki_signer_lanes(f->pki); i++)
+        check_confined(pki_signer_pid(f->pki, i));
+    cm_pki *pki = open_with_lanes(f, "3"); /* whatever the number of cores */
+    for (size_t i = 0; i < 3; i++)
+        check_confined(pki_signer_pid(pki, i));
+    pki_close(pki);
 }
 
 typedef struct signing_thread {
@@ -518,6 +662,80 @@ static void test_threads_sign_at_once(void **state)
     }
 }
 
+typedef struct lane_thread {
+    cm_pki *pki;
+    X509 *x;
+    int rc;
+    atomic_int done;
+} lane_thread;
+
+/* Has the signer sign t->x once. */
+static void *sign_once(void *arg)
+{
+    lane_thread *t = arg;
+    cm_err err;
+    t->rc = signer_sign_cert(t->pki->signer, "public-ecdsa", "sha256", t->x, &err);
+    atomic_store(&t->done, 1);
+    return NULL;
+}
+
+static int count_done(lane_thread *t)
+{
+    return atomic_load(&t[0].done) + atomic_load(&t[1].done);
+}
+
+static void pause_ms(long ms)
+{
+    nanosleep(&(struct timespec){ms / 1000, (ms % 1000) * 1000 * 1000}, NULL);
+}
+
+/* Two lanes, both children stopped (SIGSTOP): two threads each send a certificate, and each
+ * waits on a lane of its own. Resuming lane 0 alone lets exactly one signature through (were
+ * the second thread queued behind the first on one lane, both would pass); resuming lane 1
+ * lets the other through. Both signatures verify. */
+static void test_two_threads_sign_through_two_lanes_at_once(void **state)
+{
+    fixture *f = *state;
+    cm_pki *pki = open_with_lanes(f, "2");
+    const cm_ca_pub *ca = pki_find_ca(pki, "public-ecdsa");
+    int pid0 = pki_signer_pid(pki, 0), pid1 = pki_signer_pid(pki, 1);
+    pthread_t th[2];
+    lane_thread t[2];
+    for (int i = 0; i < 2; i++) {
+        t[i].pki = pki;
+        t[i].x = issued(f, "ssl_dv_geotrust", ISSUER_ECDSA);
+        t[i].rc = 1;
+        atomic_init(&t[i].done, 0);
+        /* Drop the fixture's signature: it must come back from this engine's lanes. */
+        const ASN1_BIT_STRING *sig = NULL;
+        X509_get0_signature(&sig, NULL, t[i].x);
+        ASN1_BIT_STRING_set((ASN1_BIT_STRING *)(uintptr_t)sig, (unsigned char *)"x", 1);
+        assert_int_not_equal(X509_verify(t[i].x, X509_get0_pubkey(ca->cert)), 1);
+    }
+    assert_int_equal(kill(pid0, SIGSTOP), 0);
+    assert_int_equal(kill(pid1, SIGSTOP), 0);
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(pthread_create(&th[i], NULL, sign_once, &t[i]), 0);
+    pause_ms(400); /* both threads have taken a lane and sent */
+    assert_int_equal(count_done(t), 0);
+    assert_int_equal(kill(pid0, SIGCONT), 0);
+    for (int i = 0; i < 500 && count_done(t) == 0; i++)
+        pause_ms(10);
+    pause_ms(300);
+    int after_lane0 = count_done(t);
+    assert_int_equal(kill(pid1, SIGCONT), 0);
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(pthread_join(th[i], NULL), 0);
+    assert_int_equal(after_lane0, 1);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(t[i].rc, 0);
+        assert_int_equal(X509_verify(t[i].x, X509_get0_pubkey(ca->cert)), 1);
+        X509_free(t[i].x);
+    }
+    assert_true(pki_signer_healthy(pki));
+    pki_close(pki);
+}
+
 /* A clock pinned before the engine opens is the signer's clock too (the child is a fork). */
 static void test_signer_inherits_a_pinned_clock(void **state)
 {
@@ -566,9 +784,12 @@ int main(void)
         cmocka_unit_test(test_signer_answers_malformed_messages_with_an_error),
         cmocka_unit_test(test_killed_signer_is_unavailable_and_reaped),
         cmocka_unit_test(test_close_reaps_a_healthy_signer),
+        cmocka_unit_test(test_lane_count_follows_the_config),
+        cmocka_unit_test(test_killing_any_lane_makes_the_signer_unavailable),
         cmocka_unit_test(test_only_the_signer_opens_the_key_files),
         cmocka_unit_test(test_signer_child_is_confined),
         cmocka_unit_test(test_threads_sign_at_once),
+        cmocka_unit_test(test_two_threads_sign_through_two_lanes_at_once),
         cmocka_unit_test(test_signer_inherits_a_pinned_clock),
     };
     return cmocka_run_group_tests_name("signer", tests, setup, teardown);
