@@ -236,6 +236,40 @@ def test_reissue_rejected_or_cancelled_returns_the_order_to_issued(env):
     assert san_names(leaf_of(d["certificate_chain"])) == names
 
 
+# ---- R-O6: revoking one certificate, or the order with its duplicates ----
+
+def test_revoking_one_duplicate_or_the_whole_order(env):
+    s = env.srv
+    o = env.issued_order()
+    d1, d2 = env.dup(o["id"]), env.dup(o["id"])
+    s.ok("PUT", f"/certificate/{d1['certificate_id']}/revoke", s.admin_key,
+         {"revocation_reason": "key_compromise"})
+    assert cert_status(env, d1["certificate_id"])["status"] == "revoked"
+    assert cert_status(env, d2["certificate_id"])["status"] == "issued"
+    assert cert_status(env, o["certificate_id"])["status"] == "issued"
+    assert info(env, o["id"])["status"] == "issued"
+    # the order keeps issuing duplicates; a revoked certificate's key is never certified again
+    env.dup(o["id"])
+    s.ok("PUT", f"/order/certificate/{o['id']}/revoke", s.admin_key,
+         {"revocation_reason": "cessation_of_operation"})
+    assert all(h["status"] == "revoked" for h in env.history(o["id"]))
+    assert info(env, o["id"])["status"] == "revoked"
+
+
+def test_reissued_certificate_is_mailed_with_its_chain(env):
+    o = env.issued_order()
+    r = reissue(env, o["id"])
+    mails = wait_mail(env.smtp, lambda m: m["Subject"].startswith("Reissued certificate")
+                      and f"(order {o['id']})" in m["Subject"])
+    assert len(mails) == 1
+    att = list(mails[0].iter_attachments())
+    assert len(att) == 1 and att[0].get_filename() == f"certificate_{r['certificate_id']}.pem"
+    pem = att[0].get_content()
+    pem = pem if isinstance(pem, str) else pem.decode()
+    assert leaf_of(pem) == leaf_of(r["certificate_chain"])
+    assert mails[0].get_body(preferencelist=("html",)) is not None
+
+
 # ---- R-O5: renewals ----
 
 def renew(env, old, product="ssl_basic", status=201, role="administrator", **extra):
