@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <pthread.h>
 #include <sqlite3.h>
 
 #include "store/store.h"
@@ -26,8 +27,26 @@ typedef struct st_cached {
     bool in_use;
 } st_cached;
 
+/* Group commit (DESIGN.md §4) for the connections of one pool: their write transactions take
+ * `write_mu` (in-process writers queue on a mutex instead of SQLite's sleeping busy handler),
+ * commit with synchronous=NORMAL (the WAL is written, not yet synced), and then wait until one
+ * fsync of the WAL — by whichever committer leads — covers their commit. No store_commit
+ * returns before its transaction is durable; concurrent commits share an fsync. */
+typedef struct st_group {
+    pthread_mutex_t write_mu;
+    pthread_mutex_t sync_mu;
+    pthread_cond_t sync_cv;
+    uint64_t committed; /* commits written to the WAL (under sync_mu) */
+    uint64_t durable;   /* commits known to be on disk */
+    bool syncing;       /* a leader is in fsync */
+    uint64_t syncs;     /* fsyncs done (store_pool_stats) */
+    char wal_path[1040];
+} st_group;
+
 struct cm_store {
     sqlite3 *db;
+    st_group *group;    /* NULL outside a pool: plain synchronous=FULL commits */
+    bool writing;       /* holds group->write_mu */
     char path[1024];
     st_cached cache[ST_CACHE_MAX];
     size_t n_cache;

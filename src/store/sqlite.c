@@ -171,23 +171,19 @@ int q_one(cm_store *st, sqlite3_stmt *s, st_row_fn fn, void *out, const char *nf
 int tx_begin(cm_store *st, bool *own, cm_err *err)
 {
     *own = sqlite3_get_autocommit(st->db) != 0;
-    return st_exec(st, *own ? "BEGIN IMMEDIATE" : "SAVEPOINT cm_tx", "starting a transaction", err);
+    if (*own)
+        return store_begin(st, err);
+    return st_exec(st, "SAVEPOINT cm_tx", "starting a transaction", err);
 }
 
 int tx_end(cm_store *st, bool own, bool ok, cm_err *err)
 {
     if (own) {
         if (!ok) {
-            sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+            store_rollback(st);
             return 0;
         }
-        int rc = sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
-        if (rc != SQLITE_OK) {
-            st_fail(st, rc, "committing", NULL, err);
-            sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
-            return -1;
-        }
-        return 0;
+        return store_commit(st, err);
     }
     if (!ok) {
         sqlite3_exec(st->db, "ROLLBACK TO cm_tx; RELEASE cm_tx", NULL, NULL, NULL);
@@ -500,7 +496,50 @@ int store_begin(cm_store *st, cm_err *err)
 {
     if (sqlite3_get_autocommit(st->db) == 0)
         return cm_err_set(err, "store_error", "a transaction is already open on this connection");
-    return st_exec(st, "BEGIN IMMEDIATE", "starting a transaction", err);
+    if (st->group == NULL)
+        return st_exec(st, "BEGIN IMMEDIATE", "starting a transaction", err);
+    pthread_mutex_lock(&st->group->write_mu);
+    st->writing = true;
+    if (st_exec(st, "PRAGMA synchronous=NORMAL", "starting a transaction", err) != 0 ||
+        st_exec(st, "BEGIN IMMEDIATE", "starting a transaction", err) != 0) {
+        store_rollback(st);
+        return -1;
+    }
+    return 0;
+}
+
+/* Waits until commit number `seq` of the group is on disk: the first waiter fsyncs the WAL for
+ * everyone who committed before it started; the others wait for that fsync (or lead the next). */
+static int group_sync(st_group *g, uint64_t seq, cm_err *err)
+{
+    int ret = 0;
+    pthread_mutex_lock(&g->sync_mu);
+    while (g->durable < seq && ret == 0) {
+        if (g->syncing) {
+            pthread_cond_wait(&g->sync_cv, &g->sync_mu);
+            continue;
+        }
+        g->syncing = true;
+        uint64_t target = g->committed;
+        pthread_mutex_unlock(&g->sync_mu);
+        /* fsync flushes the file's pages whoever wrote them: SQLite's connections wrote the WAL
+         * through their own descriptors. */
+        int fd = open(g->wal_path, O_RDONLY | O_CLOEXEC);
+        int rc = fd >= 0 ? fsync(fd) : -1;
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
+        pthread_mutex_lock(&g->sync_mu);
+        g->syncing = false;
+        g->syncs += rc == 0;
+        if (rc == 0 && target > g->durable)
+            g->durable = target;
+        else if (rc != 0)
+            ret = cm_err_set(err, "store_error", "syncing the database journal: %s", strerror(e));
+        pthread_cond_broadcast(&g->sync_cv);
+    }
+    pthread_mutex_unlock(&g->sync_mu);
+    return ret;
 }
 
 int store_commit(cm_store *st, cm_err *err)
@@ -511,13 +550,29 @@ int store_commit(cm_store *st, cm_err *err)
         store_rollback(st);
         return -1;
     }
-    return 0;
+    if (st->group == NULL || !st->writing)
+        return 0;
+    st_group *g = st->group;
+    pthread_mutex_lock(&g->sync_mu);
+    uint64_t seq = ++g->committed;
+    pthread_mutex_unlock(&g->sync_mu);
+    sqlite3_exec(st->db, "PRAGMA synchronous=FULL", NULL, NULL, NULL);
+    st->writing = false;
+    pthread_mutex_unlock(&g->write_mu);
+    return group_sync(g, seq, err);
 }
 
 void store_rollback(cm_store *st)
 {
-    if (st != NULL && st->db != NULL && sqlite3_get_autocommit(st->db) == 0)
+    if (st == NULL || st->db == NULL)
+        return;
+    if (sqlite3_get_autocommit(st->db) == 0)
         sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+    if (st->writing) {
+        sqlite3_exec(st->db, "PRAGMA synchronous=FULL", NULL, NULL, NULL);
+        st->writing = false;
+        pthread_mutex_unlock(&st->group->write_mu);
+    }
 }
 
 /* ---- pool ---- */
@@ -525,6 +580,7 @@ void store_rollback(cm_store *st)
 struct cm_store_pool {
     pthread_mutex_t mu;
     pthread_cond_t cv;
+    st_group group;
     int size;
     int n_free;
     cm_store **all;
@@ -548,10 +604,19 @@ int store_pool_open(const cm_config *cfg, int size, cm_store_pool **out, cm_err 
     }
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->cv, NULL);
+    pthread_mutex_init(&p->group.write_mu, NULL);
+    pthread_mutex_init(&p->group.sync_mu, NULL);
+    pthread_cond_init(&p->group.sync_cv, NULL);
     for (int i = 0; i < size; i++) {
         /* The schema must be current: the pool never migrates (`certmint migrate` does). */
         if (store_open(cfg, false, &p->all[i], err) != 0)
             goto out;
+        p->all[i]->group = &p->group;
+        if (i == 0 && snprintf(p->group.wal_path, sizeof p->group.wal_path, "%s-wal",
+                               p->all[0]->path) >= (int)sizeof p->group.wal_path) {
+            cm_err_set(err, "store_error", "the database path is too long");
+            goto out;
+        }
         p->free_list[i] = p->all[i];
         p->size = i + 1;
     }
@@ -590,6 +655,14 @@ void store_pool_put(cm_store_pool *p, cm_store *st)
     pthread_mutex_unlock(&p->mu);
 }
 
+void store_pool_stats(cm_store_pool *p, uint64_t *commits, uint64_t *syncs)
+{
+    pthread_mutex_lock(&p->group.sync_mu);
+    *commits = p->group.committed;
+    *syncs = p->group.syncs;
+    pthread_mutex_unlock(&p->group.sync_mu);
+}
+
 void store_pool_close(cm_store_pool *p)
 {
     if (p == NULL)
@@ -598,6 +671,9 @@ void store_pool_close(cm_store_pool *p)
         store_close(p->all[i]);
     pthread_cond_destroy(&p->cv);
     pthread_mutex_destroy(&p->mu);
+    pthread_cond_destroy(&p->group.sync_cv);
+    pthread_mutex_destroy(&p->group.sync_mu);
+    pthread_mutex_destroy(&p->group.write_mu);
     free(p->all);
     free(p->free_list);
     free(p);

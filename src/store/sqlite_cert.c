@@ -270,8 +270,11 @@ int store_cert_current(cm_store *st, int64_t account_id, int64_t order_id, cm_ce
     char nf[96];
     snprintf(nf, sizeof nf, "order %" PRId64 " has no certificate", order_id);
     sqlite3_stmt *s = q_get(st,
+                            /* max(id) over the (order_id, kind, id) index: an order's
+                             * duplicates, however many, are never read */
                             "SELECT " CERT_COLS " FROM certificates WHERE account_id = ?1 AND "
-                            "order_id = ?2 AND kind <> 'duplicate' ORDER BY id DESC LIMIT 1",
+                            "id = (SELECT max(id) FROM certificates WHERE order_id = ?2 AND "
+                            "kind IN ('original', 'reissue'))",
                             err);
     if (s == NULL)
         return -1;

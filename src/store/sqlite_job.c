@@ -101,7 +101,7 @@ int store_job_lease(cm_store *st, int64_t now, int lease_secs, cm_job *out, bool
         goto out;
     }
     /* BEGIN IMMEDIATE takes the write lock first: two connections never pick the same job. */
-    if (st_exec(st, "BEGIN IMMEDIATE", "leasing a job", err) != 0)
+    if (store_begin(st, err) != 0)
         goto out;
     open_tx = true;
     /* A worker died holding the last attempt: the job fails rather than running forever. */
@@ -158,10 +158,8 @@ int store_job_lease(cm_store *st, int64_t now, int lease_secs, cm_job *out, bool
     q_put(st, take);
     dead = pick = take = NULL;
     open_tx = false;
-    if (st_exec(st, "COMMIT", "committing a job lease", err) != 0) {
-        sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+    if (store_commit(st, err) != 0)
         goto out;
-    }
     *got = id != 0;
     ret = 0;
 out:
@@ -169,7 +167,7 @@ out:
     q_put(st, pick);
     q_put(st, take);
     if (open_tx)
-        sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+        store_rollback(st);
     return ret;
 }
 

@@ -52,12 +52,17 @@ int store_commit(cm_store *st, cm_err *err);
 void store_rollback(cm_store *st);
 
 /* A small pool of connections shared by threads: store_pool_get blocks until one is free.
- * Caller frees the pool with store_pool_close after every connection is back. */
+ * Caller frees the pool with store_pool_close after every connection is back.
+ * The pool's write transactions commit as a group (DESIGN.md §4): they queue on one in-process
+ * lock instead of SQLite's busy handler, and each store_commit returns once an fsync of the
+ * journal — possibly one shared with concurrent commits — made it durable. */
 typedef struct cm_store_pool cm_store_pool;
 int store_pool_open(const cm_config *cfg, int size, cm_store_pool **out, cm_err *err);
 cm_store *store_pool_get(cm_store_pool *p);
 void store_pool_put(cm_store_pool *p, cm_store *st);
 void store_pool_close(cm_store_pool *p);
+/* Write transactions the pool committed, and the fsyncs that made them durable. */
+void store_pool_stats(cm_store_pool *p, uint64_t *commits, uint64_t *syncs);
 
 /* ---- lists ---- */
 

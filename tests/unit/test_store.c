@@ -1630,6 +1630,11 @@ static void test_pool_shared_by_threads(void **state)
         pthread_join(th[t], NULL);
     for (int t = 0; t < THREADS; t++)
         assert_int_equal(ctx[t].errors, 0);
+    /* Every commit was made durable, by no more fsyncs than commits (concurrent ones share). */
+    uint64_t commits = 0, syncs = 0;
+    store_pool_stats(pool, &commits, &syncs);
+    assert_int_equal(commits, THREADS * 20);
+    assert_true(syncs >= 1 && syncs <= commits);
     /* Every connection came back: both can be taken without blocking. */
     cm_store *s1 = store_pool_get(pool), *s2 = store_pool_get(pool);
     assert_true(s1 != s2);
