@@ -110,8 +110,9 @@ int svc_order_renew(cm_svc *s, int64_t order_id, const char *csr, cm_order_resul
 
 /* The auto-renew job: renews up to `max` due orders (store_orders_auto_renew_due) as their
  * ordering user; a renewal refused or failed is noted, mailed, and tried again a day later.
- * A duplicate-only order is never renewed here: auto-renew renews orders (R-D15 applies to
- * agents renewing duplicates). Internal caller. */
+ * Then R-D15: each due duplicate of an auto-renewed order becomes a duplicate of the latest
+ * matching issued renewal, made from the duplicate's own CSR (origin auto_renew, so R-D13
+ * needs skip_approval); it waits while no matching renewal is issued. Internal caller. */
 int svc_auto_renew_due(cm_svc *s, int64_t now, size_t max, int *renewed, cm_err *err);
 
 /* The expiry reminder job: mails the order's contact 30, 7 and 1 days before a live certificate

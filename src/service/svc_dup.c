@@ -203,8 +203,15 @@ int svc_duplicate_create(cm_svc *s, int64_t order_id, const cm_dup_input *in, cm
     }
     if (dup_check(&f, err) != 0)
         goto out;
-    if (sighash_check(strcmp(o.issuer, "rsa") != 0, in->signature_hash, err) != 0)
+    if (sighash_check(strcmp(o.issuer, "rsa") != 0, in->signature_hash, err) != 0) {
+        /* The order's issuing CA is fixed: a duplicate cannot choose another. */
+        if (strcmp(o.issuer, "rsa") != 0 && in->signature_hash != NULL)
+            cm_err_set(err, "hash_not_allowed",
+                       "order %lld is signed by the ECDSA P-256 issuing CA, which signs with "
+                       "sha256 only; ask for sha256 (or leave signature_hash out)",
+                       (long long)o.id);
         goto out;
+    }
     int64_t not_after = 0;
     if (dup_not_after(cur.not_after, o.coverage_end, cap_end(s, p, now), in->valid_till,
                       in->origin, now, &not_after, err) != 0)
@@ -298,16 +305,52 @@ static const char **name_texts(const cm_order *o)
     return v;
 }
 
+int svc_latest_matching_renewal(cm_svc *s, const cm_order *o, int64_t *match, cm_err *err)
+{
+    int64_t *chain = NULL;
+    size_t n_chain = 0;
+    cm_order r;
+    int rc = -1;
+    memset(&r, 0, sizeof r);
+    *match = 0;
+    if (store_order_renewal_chain(s->st, o->account_id, o->id, &chain, &n_chain, err) != 0)
+        return -1;
+    const char **ta = name_texts(o);
+    if (ta == NULL) {
+        cm_err_set(err, "out_of_memory", "out of memory");
+        goto out;
+    }
+    for (size_t i = n_chain; i-- > 0 && *match == 0;) {
+        store_order_clear(&r);
+        if (store_order_get(s->st, o->account_id, chain[i], &r, err) != 0)
+            goto out;
+        const char **tb = name_texts(&r);
+        if (tb == NULL) {
+            cm_err_set(err, "out_of_memory", "out of memory");
+            goto out;
+        }
+        if (strcmp(r.status, "issued") == 0 &&
+            renewal_matches(o->product, o->org_id, ta, o->n_names, r.product, r.org_id, tb,
+                            r.n_names))
+            *match = r.id;
+        free(tb);
+    }
+    rc = 0;
+out:
+    free(ta);
+    free(chain);
+    store_order_clear(&r);
+    return rc;
+}
+
 int svc_duplicate_renew(cm_svc *s, int64_t cert_id, const char *csr, cm_origin origin,
                         cm_issued *out, int64_t *renewed_order, cm_err *err)
 {
     cm_cert_row c;
-    cm_order o, r;
-    int64_t *chain = NULL;
-    size_t n_chain = 0;
+    cm_order o;
+    int64_t match = 0;
     int rc = -1;
     memset(&o, 0, sizeof o);
-    memset(&r, 0, sizeof r);
     memset(out, 0, sizeof *out);
     *renewed_order = 0;
     if (svc_cert_get(s, cert_id, &c, err) != 0)
@@ -315,32 +358,17 @@ int svc_duplicate_renew(cm_svc *s, int64_t cert_id, const char *csr, cm_origin o
     store_cert_clear(&c);
     if (svc_load_order(s, c.order_id, &o, err) != 0)
         return -1;
-    if (store_order_renewal_chain(s->st, o.account_id, o.id, &chain, &n_chain, err) != 0)
-        goto out;
-    const char **ta = name_texts(&o);
     /* The latest matching, issued renewal wins (R-D15). */
-    for (size_t i = n_chain; i-- > 0 && ta != NULL;) {
-        store_order_clear(&r);
-        if (store_order_get(s->st, o.account_id, chain[i], &r, err) != 0) {
-            free(ta);
-            goto out;
-        }
-        const char **tb = name_texts(&r);
-        bool match = tb != NULL && strcmp(r.status, "issued") == 0 &&
-                     renewal_matches(o.product, o.org_id, ta, o.n_names, r.product, r.org_id,
-                                     tb, r.n_names);
-        free(tb);
-        if (match) {
-            free(ta);
-            cm_dup_input in = {.csr = csr,
-                               .server_platform = c.server_platform,
-                               .origin = origin,
-                               .n_hosts = 1};
-            rc = svc_duplicate_create(s, r.id, &in, out, err);
-            goto out;
-        }
+    if (svc_latest_matching_renewal(s, &o, &match, err) != 0)
+        goto out;
+    if (match != 0) {
+        cm_dup_input in = {.csr = csr,
+                           .server_platform = c.server_platform,
+                           .origin = origin,
+                           .n_hosts = 1};
+        rc = svc_duplicate_create(s, match, &in, out, err);
+        goto out;
     }
-    free(ta);
     /* No matching renewal: renew normally. When a renewal that does not match (other names,
      * product or organisation) already took the order's renewal link, the new order is a copy
      * of the duplicate's order without the link. */
@@ -355,8 +383,6 @@ int svc_duplicate_renew(cm_svc *s, int64_t cert_id, const char *csr, cm_origin o
     order_result_clear(&res);
     rc = 0;
 out:
-    free(chain);
     store_order_clear(&o);
-    store_order_clear(&r);
     return rc;
 }

@@ -98,6 +98,15 @@ int svc_order_restore_current(cm_svc *s, cm_order *o, cm_err *err);
 int svc_try_issue(cm_svc *s, int64_t account_id, int64_t order_id, int64_t *cert_id,
                   char **chain_pem, cm_err *err);
 
+/* R-D15: the latest order in the renewal chain after `o` that is issued and matches it (product,
+ * organisation, names); *match = 0 when none. */
+int svc_latest_matching_renewal(cm_svc *s, const cm_order *o, int64_t *match, cm_err *err);
+
+/* A renewal order that ends rejected or cancelled before it issued gives the order it renewed
+ * back its renewal link (so that order can be renewed, reminded and auto-renewed again). Inside
+ * the open transaction; nothing when `o` renews nothing. */
+int svc_renewal_unlink(cm_svc *s, const cm_order *o, cm_err *err);
+
 /* svc_order_renew; with link false the new order copies order `order_id` without becoming its
  * renewal (R-D15 when another, non-matching order already renewed it). */
 int svc_order_renew_ex(cm_svc *s, int64_t order_id, const char *csr, bool link,

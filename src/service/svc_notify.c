@@ -249,14 +249,24 @@ int svc_notify_expiry(cm_svc *s, const cm_order *o, const cm_cert_row *c, int da
     clock_format_iso(c->not_after, na, sizeof na);
     snprintf(subject, sizeof subject, "Certificate for %s expires within %d day%s (order %lld)",
              c->common_name, days, days == 1 ? "" : "s", (long long)o->id);
-    snprintf(body, sizeof body,
-             "Certificate %lld (%s) of order %lld for %s ends on %s.\n\n"
-             "Renew the order (POST /services/v2/order/certificate/%s with "
-             "renewal_of_order_id %lld, or `certmint renew %lld`) and install the new "
-             "certificate before then.%s\n",
-             (long long)c->id, c->kind, (long long)o->id, c->common_name, na, o->product,
-             (long long)o->id, (long long)o->id,
-             o->auto_renew ? " Auto-renew is on for this order." : "");
+    if (strcmp(c->kind, "duplicate") == 0 && c->not_after < o->coverage_end)
+        snprintf(body, sizeof body,
+                 "Duplicate certificate %lld of order %lld for %s ends on %s.\n\n"
+                 "Request a new duplicate of the order for that server (POST "
+                 "/services/v2/order/certificate/%lld/duplicate with a new CSR, or `certmint "
+                 "duplicate create %lld --generate-key --out-dir DIR`), or renew the order once "
+                 "its renewal window is open, and install the new certificate before then.\n",
+                 (long long)c->id, (long long)o->id, c->common_name, na, (long long)o->id,
+                 (long long)o->id);
+    else
+        snprintf(body, sizeof body,
+                 "Certificate %lld (%s) of order %lld for %s ends on %s.\n\n"
+                 "Renew the order (POST /services/v2/order/certificate/%s with "
+                 "renewal_of_order_id %lld, or `certmint renew %lld --generate-key --out-dir "
+                 "DIR`) and install the new certificate before then.%s\n",
+                 (long long)c->id, c->kind, (long long)o->id, c->common_name, na, o->product,
+                 (long long)o->id, (long long)o->id,
+                 o->auto_renew ? " Auto-renew is on for this order." : "");
     snprintf(ids, sizeof ids, "%lld", (long long)o->id);
     snprintf(cid, sizeof cid, "%lld (%s)", (long long)c->id, c->kind);
     html_begin(h, subject, "Renew the order and install the new certificate before it ends.");

@@ -287,6 +287,7 @@ int svc_cert_record(cm_svc *s, const cm_order *o, const issue_spec *sp, const cm
     row.user_id = sp->user_id;
     row.created_at = now;
     str_copy(row.origin, sizeof row.origin, origin_name(sp->origin));
+    row.csr = sp->csr_pem;
     if ((row.der = malloc(der_len)) == NULL) {
         cm_err_set(err, "out_of_memory", "out of memory");
         goto out;
@@ -814,6 +815,8 @@ int svc_order_cancel(cm_svc *s, int64_t id, const char *note, cm_err *err)
     }
     free(reqs);
     str_copy(o.status, sizeof o.status, to);
+    if (strcmp(to, "canceled") == 0 && svc_renewal_unlink(s, &o, err) != 0)
+        goto fail;
     if (note != NULL)
         str_copy(o.note, sizeof o.note, note);
     o.updated_at = now;

@@ -36,6 +36,30 @@ int svc_renewal_allowed(cm_svc *s, const cm_order *old, const cm_product *new_pr
                          clock_now(), err);
 }
 
+int svc_renewal_unlink(cm_svc *s, const cm_order *o, cm_err *err)
+{
+    cm_order old;
+    if (o->renewal_of_order_id <= 0)
+        return 0;
+    memset(&old, 0, sizeof old);
+    if (store_order_get(s->st, o->account_id, o->renewal_of_order_id, &old, err) != 0)
+        return strcmp(err->code, "order_not_found") == 0 ? 0 : -1;
+    int rc = 0;
+    if (old.renewed_by_order_id == o->id) {
+        old.renewed_by_order_id = 0;
+        old.updated_at = clock_now();
+        char detail[64];
+        snprintf(detail, sizeof detail, "{\"renewal_order_id\":%lld}", (long long)o->id);
+        rc = store_order_update(s->st, &old, err) != 0 ||
+                     svc_audit(s, o->account_id, "order.renewal_dropped", "order", old.id, detail,
+                               err) != 0
+                 ? -1
+                 : 0;
+    }
+    store_order_clear(&old);
+    return rc;
+}
+
 int svc_order_renew(cm_svc *s, int64_t order_id, const char *csr, cm_order_result *out,
                     cm_err *err)
 {
@@ -129,6 +153,8 @@ fail:
     store_rollback(s->st);
 }
 
+static int auto_renew_duplicates(cm_svc *s, int64_t now, size_t max, int *renewed, cm_err *err);
+
 int svc_auto_renew_due(cm_svc *s, int64_t now, size_t max, int *renewed, cm_err *err)
 {
     cm_ref *due = NULL;
@@ -150,16 +176,88 @@ int svc_auto_renew_due(cm_svc *s, int64_t now, size_t max, int *renewed, cm_err 
         int rc = become_user(s, due[i].account_id, user, &e);
         if (rc == 0)
             rc = svc_order_renew(s, due[i].id, NULL, &res, &e);
-        s->caller = saved;
         int64_t new_id = rc == 0 ? res.order.id : 0;
         order_result_clear(&res);
+        /* Recorded as the ordering user (when that user could act). */
         auto_renew_done(s, due[i].account_id, due[i].id, new_id, rc == 0 ? NULL : &e, now);
+        s->caller = saved;
         log_msg(rc == 0 ? LOG_INFO : LOG_WARN, "event=auto_renew order=%lld renewal=%lld code=%s",
                 (long long)due[i].id, (long long)new_id, rc == 0 ? "ok" : e.code);
         if (rc == 0)
             (*renewed)++;
     }
     free(due);
+    return auto_renew_duplicates(s, now, max, renewed, err);
+}
+
+/* R-D15 for auto-renew: a duplicate of an auto-renewed order is replaced by a duplicate of the
+ * latest matching renewal, made from the duplicate's own CSR (its key never left its server; a
+ * renewal is another order, so R-D6 allows the key there). When no matching renewal is issued
+ * yet it waits (the order's own auto-renew places it); a refusal (R-D13 without skip_approval,
+ * R-D4 …) is logged and the expiry reminders tell the contact. */
+static int auto_renew_duplicates(cm_svc *s, int64_t now, size_t max, int *renewed, cm_err *err)
+{
+    cm_ref *due = NULL;
+    size_t n = 0;
+    cm_caller saved = s->caller;
+    char *csr = malloc(REQUEST_CSR_MAX);
+    if (csr == NULL)
+        return cm_err_set(err, "out_of_memory", "out of memory");
+    if (store_dups_auto_renew_due(s->st, now, max, &due, &n, err) != 0) {
+        free(csr);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        cm_cert_row c;
+        cm_order o;
+        cm_err e;
+        cm_issued res;
+        int64_t match = 0;
+        memset(&o, 0, sizeof o);
+        memset(&c, 0, sizeof c);
+        memset(&res, 0, sizeof res);
+        int rc = -1;
+        if (store_cert_get(s->st, due[i].account_id, due[i].id, &c, &e) != 0 ||
+            store_order_get(s->st, due[i].account_id, c.order_id, &o, &e) != 0 ||
+            store_cert_get_csr(s->st, due[i].account_id, due[i].id, csr, REQUEST_CSR_MAX,
+                               &e) != 0 ||
+            become_user(s, due[i].account_id, o.user_id, &e) != 0 ||
+            svc_latest_matching_renewal(s, &o, &match, &e) != 0)
+            goto next;
+        if (match == 0) {
+            rc = 0; /* not renewed yet, or not by a matching order: wait */
+            goto next;
+        }
+        cm_dup_input in = {.csr = csr,
+                           .server_platform = c.server_platform,
+                           .origin = ORIGIN_AUTO_RENEW,
+                           .n_hosts = 1};
+        rc = svc_duplicate_create(s, match, &in, &res, &e);
+    next:
+        if (rc == 0 && match != 0) {
+            (*renewed)++;
+            log_msg(LOG_INFO, "event=auto_renew_duplicate certificate=%lld order=%lld new=%lld",
+                    (long long)due[i].id, (long long)match, (long long)res.certificate_id);
+        } else if (rc != 0) {
+            log_msg(LOG_WARN, "event=auto_renew_duplicate certificate=%lld code=%s",
+                    (long long)due[i].id, e.code);
+        }
+        /* Tried: again in a day when nothing replaced it. */
+        if (match != 0 || rc != 0) {
+            cm_err e2;
+            if (store_begin(s->st, &e2) != 0 ||
+                store_cert_renewed(s->st, due[i].account_id, due[i].id,
+                                   rc == 0 ? res.certificate_id : 0, now, &e2) != 0 ||
+                store_commit(s->st, &e2) != 0)
+                store_rollback(s->st);
+        }
+        issued_clear(&res);
+        store_cert_clear(&c);
+        store_order_clear(&o);
+        s->caller = saved;
+    }
+    free(due);
+    free(csr);
     return 0;
 }
 

@@ -132,6 +132,8 @@ int svc_request_process(cm_svc *s, int64_t id, const char *status, const char *c
                     goto fail;
             } else {
                 str_copy(o.status, sizeof o.status, "rejected");
+                if (svc_renewal_unlink(s, &o, err) != 0)
+                    goto fail;
             }
         } else {
             /* EV: after the manager's approval, a verified contact's may still be needed. */

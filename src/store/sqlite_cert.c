@@ -8,10 +8,16 @@
 
 /* ---- certificates ---- */
 
+/* A caller's text buffer for a one-column read. */
+typedef struct cm_blob_text {
+    char *buf;
+    size_t size;
+} cm_blob_text;
+
 #define CERT_COLS                                                                                  \
     "id, account_id, order_id, kind, status, ca_id, serial, spki_sha256, common_name, names, "     \
     "not_before, not_after, server_platform, signature_hash, request_id, user_id, created_at, "    \
-    "revoked_at, revocation_reason, revoke_after, origin, reminded_days"
+    "revoked_at, revocation_reason, revoke_after, origin, reminded_days, successor_id"
 
 static void cert_row(sqlite3_stmt *s, void *out)
 {
@@ -39,6 +45,7 @@ static void cert_row(sqlite3_stmt *s, void *out)
     c->revoke_after = c_int(s, 19);
     c_text(s, 20, c->origin, sizeof c->origin);
     c->reminded_days = (int)c_int(s, 21);
+    c->successor_id = c_int(s, 22);
 }
 
 void store_cert_clear(cm_cert_row *c)
@@ -57,9 +64,9 @@ int store_cert_insert(cm_store *st, cm_cert_row *c, cm_err *err)
                             "INSERT INTO certificates (account_id, order_id, kind, status, ca_id, "
                             "serial, spki_sha256, common_name, names, not_before, not_after, "
                             "server_platform, signature_hash, request_id, user_id, created_at, "
-                            "revoked_at, revocation_reason, revoke_after, der, origin) VALUES "
-                            "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
-                            "?16, ?17, ?18, ?19, ?20, ?21)",
+                            "revoked_at, revocation_reason, revoke_after, der, origin, csr) "
+                            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
+                            "?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
                             err);
     if (s == NULL)
         goto out;
@@ -84,6 +91,7 @@ int store_cert_insert(cm_store *st, cm_cert_row *c, cm_err *err)
     b_int(s, 19, c->revoke_after);
     b_blob(s, 20, c->der, c->der_len);
     b_text(s, 21, c->origin[0] != '\0' ? c->origin : "manual");
+    b_text(s, 22, c->csr != NULL ? c->csr : "");
     if (q_exec(st, s, "inserting a certificate",
                "a certificate with this serial number already exists for this CA", err) != 0)
         goto out;
@@ -99,7 +107,7 @@ static void cert_row_der(sqlite3_stmt *s, void *out)
     cm_cert_row *c = out;
     cert_row(s, out);
     /* Out of memory leaves der NULL; store_cert_get reports it. */
-    if (c_blob_dup(s, 22, &c->der, &c->der_len) != 0) {
+    if (c_blob_dup(s, 23, &c->der, &c->der_len) != 0) {
         c->der = NULL;
         c->der_len = 0;
     }
@@ -282,6 +290,47 @@ int store_cert_current(cm_store *st, int64_t account_id, int64_t order_id, cm_ce
     b_int(s, 2, order_id);
     int ret = q_one(st, s, cert_row, out, "certificate_not_found", nf,
                     "reading the current certificate", err);
+    q_put(st, s);
+    return ret;
+}
+
+static void csr_text(sqlite3_stmt *s, void *out)
+{
+    cm_blob_text *t = out;
+    c_text(s, 0, t->buf, t->size);
+}
+
+int store_cert_get_csr(cm_store *st, int64_t account_id, int64_t id, char *out, size_t outsz,
+                       cm_err *err)
+{
+    cm_blob_text t = {out, outsz};
+    sqlite3_stmt *s =
+        q_get(st, "SELECT csr FROM certificates WHERE account_id = ?1 AND id = ?2", err);
+    if (s == NULL)
+        return -1;
+    b_int(s, 1, account_id);
+    b_int(s, 2, id);
+    int ret = q_one(st, s, csr_text, &t, "certificate_not_found", "no such certificate",
+                    "reading a certificate's CSR", err);
+    q_put(st, s);
+    return ret;
+}
+
+int store_cert_renewed(cm_store *st, int64_t account_id, int64_t id, int64_t successor,
+                       int64_t now, cm_err *err)
+{
+    sqlite3_stmt *s = q_get(st,
+                            "UPDATE certificates SET renew_tried_at = ?4, successor_id = "
+                            "CASE WHEN ?3 > 0 THEN ?3 ELSE successor_id END "
+                            "WHERE account_id = ?1 AND id = ?2",
+                            err);
+    if (s == NULL)
+        return -1;
+    b_int(s, 1, account_id);
+    b_int(s, 2, id);
+    b_int(s, 3, successor);
+    b_int(s, 4, now);
+    int ret = q_exec(st, s, "recording a duplicate's renewal", NULL, err);
     q_put(st, s);
     return ret;
 }

@@ -192,13 +192,32 @@ int store_cert_revocations_due(cm_store *st, int64_t now, size_t max, cm_ref **o
 int store_orders_auto_renew_due(cm_store *st, int64_t now, size_t max, cm_ref **out, size_t *n,
                                 cm_err *err)
 {
+    /* Due: the current certificate ends within the account's auto_renew_days, or within a third
+     * of its own validity when that is shorter — so that a certificate shorter than
+     * auto_renew_days is not renewed again the moment its renewal issues. */
     return refs(st,
                 "SELECT o.account_id, o.id FROM orders o JOIN accounts a ON a.id = o.account_id "
+                "JOIN certificates c ON c.account_id = o.account_id AND c.id = (SELECT max(id) "
+                "FROM certificates WHERE order_id = o.id AND kind IN ('original', 'reissue')) "
                 "WHERE o.status = 'issued' AND o.auto_renew = 1 AND "
                 "o.renewed_by_order_id IS NULL AND o.auto_renew_tried_at <= ?1 - 86400 AND "
-                "(SELECT max(c.not_after) FROM certificates c WHERE c.account_id = o.account_id "
-                "AND c.order_id = o.id AND c.kind <> 'duplicate' AND c.status = 'issued') "
-                "<= ?1 + a.auto_renew_days * 86400 ORDER BY o.id LIMIT ?2",
+                "c.status = 'issued' AND c.not_after - ?1 <= "
+                "min(a.auto_renew_days * 86400, (c.not_after - c.not_before) / 3) "
+                "ORDER BY o.id LIMIT ?2",
+                now, max, out, n, err);
+}
+
+int store_dups_auto_renew_due(cm_store *st, int64_t now, size_t max, cm_ref **out, size_t *n,
+                              cm_err *err)
+{
+    return refs(st,
+                "SELECT c.account_id, c.id FROM certificates c JOIN orders o ON "
+                "o.account_id = c.account_id AND o.id = c.order_id JOIN accounts a ON "
+                "a.id = c.account_id WHERE c.kind = 'duplicate' AND c.status = 'issued' AND "
+                "c.successor_id IS NULL AND c.csr <> '' AND c.renew_tried_at <= ?1 - 86400 AND "
+                "o.auto_renew = 1 AND o.renewed_by_order_id IS NOT NULL AND c.not_after - ?1 <= "
+                "min(a.auto_renew_days * 86400, (c.not_after - c.not_before) / 3) "
+                "ORDER BY c.id LIMIT ?2",
                 now, max, out, n, err);
 }
 
@@ -229,7 +248,8 @@ int store_certs_reminder_due(cm_store *st, int64_t now, size_t max, cm_ref **out
         "CASE WHEN c.not_after - ?1 <= 86400 THEN 1 WHEN c.not_after - ?1 <= 7 * 86400 THEN 7 "
         "ELSE 30 END AS stage FROM certificates c JOIN orders o ON o.account_id = c.account_id "
         "AND o.id = c.order_id WHERE c.status = 'issued' AND c.not_after > ?1 AND "
-        "c.not_after <= ?1 + 30 * 86400 AND o.renewed_by_order_id IS NULL) "
+        "c.not_after <= ?1 + 30 * 86400 AND c.successor_id IS NULL AND "
+        "(c.kind = 'duplicate' OR o.renewed_by_order_id IS NULL)) "
         "WHERE reminded_days = 0 OR reminded_days > stage ORDER BY id LIMIT ?2",
         err);
     if (s == NULL)

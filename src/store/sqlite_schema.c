@@ -324,7 +324,8 @@ static const char migration_1[] =
 
 /* Issue 4 (lifecycle): who asked for each certificate (manual, agent, acme, auto_renew), which
  * expiry reminder it last had (30, 7, 1 days; 0 none), when auto-renew last tried an order, the
- * CSR of a reissue request; and
+ * CSR of a reissue request; each certificate's CSR and, for duplicates auto-renew replaced, the
+ * certificate that replaced it and when it last tried (R-D15); and
  * the indexes the revocation, reminder and auto-renew jobs walk. */
 static const char migration_2[] =
     "ALTER TABLE certificates ADD COLUMN origin TEXT NOT NULL DEFAULT 'manual'"
@@ -334,6 +335,9 @@ static const char migration_2[] =
     "  CHECK (reminded_days IN (0, 1, 7, 30));"
     "ALTER TABLE orders ADD COLUMN auto_renew_tried_at INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE requests ADD COLUMN csr TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE certificates ADD COLUMN csr TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE certificates ADD COLUMN successor_id INTEGER;"
+    "ALTER TABLE certificates ADD COLUMN renew_tried_at INTEGER NOT NULL DEFAULT 0;"
     "CREATE INDEX certificates_revoke_due ON certificates(revoke_after)"
     "  WHERE status = 'revocation_pending';"
     "CREATE INDEX certificates_order_kind ON certificates(order_id, kind, id);"

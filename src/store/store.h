@@ -330,6 +330,8 @@ typedef struct cm_cert_row {
     int64_t revoke_after;    /* revocation_pending: when the job revokes it */
     char origin[12];         /* manual, agent, acme, auto_renew ("" = manual on insert) */
     int reminded_days;       /* the last expiry reminder sent: 30, 7, 1; 0 none */
+    int64_t successor_id;    /* the duplicate auto-renew issued in its place (R-D15), 0 */
+    const char *csr;         /* insert only: the CSR it was issued from (store_cert_get_csr) */
     unsigned char *der;      /* malloc'd by get; free with store_cert_clear */
     size_t der_len;
 } cm_cert_row;
@@ -359,6 +361,13 @@ int store_cert_update_status(cm_store *st, const cm_cert_row *c, cm_err *err);
  * `certificate_not_found` when it has none. */
 int store_cert_current(cm_store *st, int64_t account_id, int64_t order_id, cm_cert_row *out,
                        cm_err *err);
+/* Copies the CSR certificate `id` was issued from ("" for none) into out (outsz bytes). */
+int store_cert_get_csr(cm_store *st, int64_t account_id, int64_t id, char *out, size_t outsz,
+                       cm_err *err);
+/* Auto-renew of a duplicate (R-D15): records the attempt at `now` and, when successor > 0, the
+ * certificate that replaced it. */
+int store_cert_renewed(cm_store *st, int64_t account_id, int64_t id, int64_t successor,
+                       int64_t now, cm_err *err);
 /* Records the expiry reminder stage (30, 7, 1) sent for certificate `id`. */
 int store_cert_set_reminded(cm_store *st, int64_t account_id, int64_t id, int days, cm_err *err);
 /* Revoked certificates of an issuing CA for its CRL (serial, revoked_at, reason), oldest first,
@@ -388,17 +397,24 @@ int store_dcv_pending_orders(cm_store *st, int64_t now, size_t max, cm_ref **out
 /* Unscoped, for the lifecycle jobs (sqlite_operator.c), oldest first, at most `max`:
  * - certificates in status revocation_pending whose revoke_after ≤ now;
  * - issued orders with auto_renew on, not yet renewed, whose latest original or reissue
- *   certificate ends within their account's auto_renew_days of now, and that auto-renew did not
- *   try in the last day (auto_renew_tried_at);
- * - live certificates (status issued) of orders not yet renewed that end within 30 days and
- *   have not had the reminder of their stage (30, 7, 1 days before the end): *out[i].id is the
- *   certificate, stage[i] the stage due (caller frees both). */
+ *   certificate ends within their account's auto_renew_days of now (or within a third of its
+ *   validity, when that is less), and that auto-renew did not try in the last day
+ *   (auto_renew_tried_at);
+ * - live certificates (status issued) that end within 30 days and have not had the reminder of
+ *   their stage (30, 7, 1 days before the end) — originals and reissues of orders not yet
+ *   renewed, duplicates that auto-renew did not replace: *out[i].id is the certificate,
+ *   stage[i] the stage due (caller frees both). */
 int store_cert_revocations_due(cm_store *st, int64_t now, size_t max, cm_ref **out, size_t *n,
                                cm_err *err);
 int store_orders_auto_renew_due(cm_store *st, int64_t now, size_t max, cm_ref **out, size_t *n,
                                 cm_err *err);
 int store_certs_reminder_due(cm_store *st, int64_t now, size_t max, cm_ref **out, int **stage,
                              size_t *n, cm_err *err);
+/* Unscoped, for auto-renew (R-D15): live duplicates without a successor of auto_renew orders that
+ * a newer order renewed, ending within their account's auto_renew_days (or a third of their
+ * validity), not tried in the last day. */
+int store_dups_auto_renew_due(cm_store *st, int64_t now, size_t max, cm_ref **out, size_t *n,
+                              cm_err *err);
 /* Records that auto-renew tried order `id` at `now`. */
 int store_order_auto_renew_tried(cm_store *st, int64_t account_id, int64_t id, int64_t now,
                                  cm_err *err);

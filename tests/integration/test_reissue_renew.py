@@ -313,6 +313,17 @@ def test_renewal_chain_of_three_orders_linked_both_ways(env):
         assert d["status"] == "needs_approval"
         req = env.srv.ok("GET", f"/request/{d['requests'][0]['id']}", env.srv.admin_key)
         assert req["type"] == "renewal"
+        assert info(env, c["id"])["renewed_by_order_id"] == d["id"]
+        # a rejected renewal gives the old order its renewal back
+        env.srv.ok("PUT", f"/request/{req['id']}/status", env.key("manager"),
+                   {"status": "rejected"})
+        assert "renewed_by_order_id" not in info(env, c["id"])
+        e = renew(env, c["id"], role="standard_user")
+        assert info(env, c["id"])["renewed_by_order_id"] == e["id"]
+        # and so does a cancelled one
+        env.srv.ok("PUT", f"/order/certificate/{e['id']}/status", env.srv.admin_key,
+                   {"status": "canceled"})
+        assert "renewed_by_order_id" not in info(env, c["id"])
     finally:
         env.settings(skip_approval=True, renewal_window_days=90)
     env.check_cert(c["certificate_id"], "ov", ["www.example.com", "example.com"], org=OV_ORG)
@@ -372,6 +383,7 @@ def test_auto_renew_and_expiry_reminders(env, clock):
     jump(env, clock, "+73h")  # the signer moves to the clock's +73 h (see jump)
     auto = env.issued_order(auto_renew=True, sans=())
     plain = env.issued_order(sans=("example.com",))
+    dup = env.dup(auto["id"])  # on another server: renewed per R-D15 with its own key
 
     def reminders(order_id, days):
         return [m for m in env.smtp.messages()
@@ -381,10 +393,24 @@ def test_auto_renew_and_expiry_reminders(env, clock):
     jump(env, clock, "+174d")
     i = wait_for(lambda: info(env, auto["id"]).get("renewed_by_order_id") and
                  info(env, auto["id"]), what="auto-renew")
-    new = info(env, i["renewed_by_order_id"])
+    # the renewal is placed, then issued (validations are current, skip_approval is on)
+    new = wait_for(lambda: info(env, i["renewed_by_order_id"])["status"] == "issued" and
+                   info(env, i["renewed_by_order_id"]), what="the renewal to issue")
     assert new["renewal_of_order_id"] == auto["id"]
     assert new["user_id"] == info(env, auto["id"])["user_id"]
     assert new["status"] == "issued" and new["auto_renew"] is True
+    # R-D15: the duplicate became a duplicate of the renewal, with the same key (its CSR)
+    newdup = wait_for(lambda: [h for h in env.history(new["id"]) if h["kind"] == "duplicate"],
+                      what="the duplicate's renewal")
+    assert len(newdup) == 1
+    assert s.query("SELECT successor_id FROM certificates WHERE id = ?",
+                   dup["certificate_id"])[0][0] == newdup[0]["id"]
+    assert s.query("SELECT origin FROM certificates WHERE id = ?", newdup[0]["id"])[0][0] == \
+        "auto_renew"
+    assert s.query("SELECT spki_sha256 FROM certificates WHERE id = ?", newdup[0]["id"]) == \
+        s.query("SELECT spki_sha256 FROM certificates WHERE id = ?", dup["certificate_id"])
+    original = [h for h in env.history(new["id"]) if h["kind"] == "original"][0]
+    assert newdup[0]["valid_till"] == original["valid_till"]
     m = wait_mail(env.smtp, lambda m: f"Order {auto['id']} was renewed automatically"
                   in m["Subject"])
     assert len(m) == 1 and str(new["id"]) in text_of(m[0])
@@ -394,7 +420,7 @@ def test_auto_renew_and_expiry_reminders(env, clock):
     assert len(reminders(plain["id"], 30)) == 1
     r30 = reminders(plain["id"], 30)[0]
     assert r30["To"] == env.admin_email and "renew" in text_of(r30).lower()
-    # the renewed order gets no reminder
+    # the renewed order and its replaced duplicate get no reminder
     assert not reminders(auto["id"], 30)
     # 7 days before, then 1 day before (the orders of this test were placed at +73 h): one each
     jump(env, clock, "+196d")

@@ -1584,6 +1584,63 @@ static void test_sql_metacharacters_find_nothing_and_break_nothing(void **state)
     assert_string_equal(u.last_name, "O'Brien");
 }
 
+/* ---- lifecycle jobs ---- */
+
+/* An issued auto-renew order of account `a` with one original certificate of `days` days from
+ * T0. */
+static int64_t auto_order(fx *f, const char *cn, int days, unsigned char spki)
+{
+    cm_order o;
+    cm_err err;
+    int64_t id = mk_order(f->st, f->a, f->ua, cn, "issued", "ssl_basic");
+    memset(&o, 0, sizeof o);
+    assert_int_equal(store_order_get(f->st, f->a, id, &o, &err), 0);
+    o.auto_renew = true;
+    assert_int_equal(store_order_update(f->st, &o, &err), 0);
+    store_order_clear(&o);
+    cm_cert_row c;
+    char serial[41];
+    snprintf(serial, sizeof serial, "5e%02x", spki);
+    cert_init(&c, f->a, id, "public-ecdsa", serial, spki, "issued");
+    c.not_after = T0 + (int64_t)days * 86400;
+    assert_int_equal(store_cert_insert(f->st, &c, &err), 0);
+    return id;
+}
+
+static bool due_has(fx *f, int64_t now, int64_t id)
+{
+    cm_ref *due = NULL;
+    size_t n = 0;
+    cm_err err;
+    bool found = false;
+    assert_int_equal(store_orders_auto_renew_due(f->st, now, 100, &due, &n, &err), 0);
+    for (size_t i = 0; i < n; i++)
+        found = found || (due[i].id == id && due[i].account_id == f->a);
+    free(due);
+    return found;
+}
+
+static void test_auto_renew_due_at_auto_renew_days_or_a_third_of_short_certificates(void **state)
+{
+    fx *f = *state;
+    int64_t longer = auto_order(f, "long.example.com", 100, 0x51);
+    int64_t shorter = auto_order(f, "short.example.com", 20, 0x52);
+    /* 100 days: due 30 days (auto_renew_days) before the end, not before. */
+    assert_false(due_has(f, T0 + 69 * 86400, longer));
+    assert_true(due_has(f, T0 + 71 * 86400, longer));
+    /* 20 days, shorter than auto_renew_days: due in its last third only, so that its renewal
+     * (as short) is not renewed again the moment it issues. */
+    assert_false(due_has(f, T0 + 86400, shorter));
+    assert_false(due_has(f, T0 + 13 * 86400, shorter));
+    assert_true(due_has(f, T0 + 14 * 86400, shorter));
+    /* Tried within the last day: not again until a day passed. */
+    cm_err err;
+    assert_int_equal(store_order_auto_renew_tried(f->st, f->a, longer, T0 + 71 * 86400, &err),
+                     0);
+    assert_false(due_has(f, T0 + 71 * 86400 + 3600, longer));
+    assert_true(due_has(f, T0 + 72 * 86400, longer));
+}
+
 /* ---- pool, transactions ---- */
 
 typedef struct pool_ctx {
@@ -1738,6 +1795,7 @@ int main(void)
         T(test_audit_rehashed_row_and_deleted_row_are_reported),
         T(test_unknown_sort_or_filter_or_limit_is_field_invalid),
         T(test_sql_metacharacters_find_nothing_and_break_nothing),
+        T(test_auto_renew_due_at_auto_renew_days_or_a_third_of_short_certificates),
         T(test_pool_shared_by_threads),
         T(test_rollback_leaves_nothing),
 #undef T
