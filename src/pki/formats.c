@@ -166,18 +166,22 @@ static int dup_bytes(const void *data, size_t len, unsigned char **out, cm_err *
 /* Appends the PEM of one DER certificate to bio. Returns 0 or -1 (err set). */
 static int pem_append(BIO *bio, const unsigned char *der, size_t len, const char *what, cm_err *err)
 {
-    int rc = -1;
-    X509 *x = parse_der(der, len, what, err);
-    if (x == NULL)
-        goto out;
-    if (PEM_write_bio_X509(bio, x) != 1) {
-        ossl_fail(err, "PEM_write_bio_X509");
-        goto out;
-    }
-    rc = 0;
-out:
-    X509_free(x);
-    return rc;
+    /* The DER is written as it is (no decode and re-encode: OpenSSL 3's decoders cost more than
+     * the rest of a download); it must be one whole DER SEQUENCE. */
+    const unsigned char *p = der;
+    long body = 0;
+    int tag = 0, cls = 0;
+    if (der == NULL || len == 0 || len > LONG_MAX)
+        return cm_err_set(err, "format_failed", "the %s certificate is missing from the chain",
+                          what);
+    int r = ASN1_get_object(&p, &body, &tag, &cls, (long)len);
+    if ((r & 0x80) != 0 || tag != V_ASN1_SEQUENCE || cls != V_ASN1_UNIVERSAL ||
+        (size_t)(p - der) + (size_t)body != len)
+        return cm_err_set(err, "format_failed", "the %s certificate is not one DER SEQUENCE",
+                          what);
+    if (PEM_write_bio(bio, "CERTIFICATE", "", der, (long)len) <= 0)
+        return ossl_fail(err, "PEM_write_bio");
+    return 0;
 }
 
 /* Renders the parts of the chain selected by `parts` as concatenated PEM, leaf first, into a

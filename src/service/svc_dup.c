@@ -234,6 +234,7 @@ int svc_duplicate_create(cm_svc *s, int64_t order_id, const cm_dup_input *in, cm
                      .names = names,
                      .n_names = n,
                      .csr_pem = in->csr,
+                     .csr = csr,
                      .hash = in->signature_hash,
                      .server_platform = in->server_platform != PLATFORM_OTHER
                                             ? in->server_platform

@@ -56,6 +56,7 @@ typedef struct issue_spec {
     const cm_name *names;    /* normalised, the common name first */
     size_t n_names;
     const char *csr_pem;
+    const cm_csr *csr;       /* csr_pem already parsed, or NULL (svc_cert_sign parses it) */
     const char *hash;        /* "" or NULL = sha256 */
     int server_platform;
     int64_t not_after;       /* 0 = the product's default, capped by the order's coverage */

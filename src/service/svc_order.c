@@ -220,8 +220,13 @@ int svc_cert_sign(cm_svc *s, const cm_order *o, const issue_spec *sp, cm_cert **
     if (p->validation != VAL_DV &&
         store_org_get(s->st, o->account_id, o->org_id, &org, err) != 0)
         goto out;
-    if (csr_parse((const unsigned char *)sp->csr_pem, strlen(sp->csr_pem), &csr, err) != 0 ||
-        check_key_not_compromised(s, csr, err) != 0)
+    const cm_csr *use = sp->csr;
+    if (use == NULL) {
+        if (csr_parse((const unsigned char *)sp->csr_pem, strlen(sp->csr_pem), &csr, err) != 0)
+            goto out;
+        use = csr;
+    }
+    if (check_key_not_compromised(s, use, err) != 0)
         goto out;
     const char *hash = (sp->hash != NULL && sp->hash[0] != '\0') ? sp->hash : NULL;
     cm_issue_req req = {
@@ -240,9 +245,9 @@ int svc_cert_sign(cm_svc *s, const cm_order *o, const issue_spec *sp, cm_cert **
                                                 : s->cfg->private_max_days;
     if (req.not_after == 0 && now + (int64_t)cap_days * 86400 > o->coverage_end)
         req.not_after = o->coverage_end;
-    if (cert_issue(s->pki, csr, &req, out, err) != 0)
+    if (cert_issue(s->pki, use, &req, out, err) != 0)
         goto out;
-    csr_spki_sha256(csr, spki);
+    csr_spki_sha256(use, spki);
     rc = 0;
 out:
     csr_free(csr);
