@@ -80,14 +80,6 @@ static int parse_cert_body(http_req *rq, bool duplicate, cert_body *b, cm_err *e
     return 0;
 }
 
-static json_t *cert_list_json(const cm_cert_row *list, size_t n)
-{
-    json_t *items = json_array();
-    for (size_t i = 0; i < n && items != NULL; i++)
-        json_array_append_new(items, cert_json(&list[i]));
-    return items;
-}
-
 static int h_duplicate_create(void *app, http_req *rq, http_resp *rs)
 {
     cm_err err;

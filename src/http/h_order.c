@@ -242,6 +242,14 @@ static int h_order_status(void *app, http_req *rq, http_resp *rs)
     return 0;
 }
 
+json_t *cert_list_json(const cm_cert_row *list, size_t n)
+{
+    json_t *items = json_array();
+    for (size_t i = 0; i < n && items != NULL; i++)
+        json_array_append_new(items, cert_json(&list[i]));
+    return items;
+}
+
 json_t *cert_json(const cm_cert_row *c)
 {
     json_t *names = json_array();
@@ -287,11 +295,9 @@ static int h_order_history(void *app, http_req *rq, http_resp *rs)
         return -1;
     if (svc_order_certificates(&svc, id, &list, &n, &err) != 0)
         return h_fail(rs, &err);
-    json_t *items = json_array();
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(items, cert_json(&list[i]));
+    json_t *j = json_pack("{s:o}", "certificates", cert_list_json(list, n));
     free(list);
-    return h_reply(rs, 200, json_pack("{s:o}", "certificates", items));
+    return h_reply(rs, 200, j);
 }
 
 static int h_order_dcv_method(void *app, http_req *rq, http_resp *rs)

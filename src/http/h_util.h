@@ -26,6 +26,8 @@ int h_fail(http_resp *rs, const cm_err *err);
 
 /* The JSON of one certificate (history and certificate info; h_order.c). */
 json_t *cert_json(const cm_cert_row *c);
+/* A JSON array of certificates (history, duplicates, reissues). */
+json_t *cert_list_json(const cm_cert_row *list, size_t n);
 
 /* The JSON of one request (h_request.c). */
 json_t *request_json(const cm_request *r);

@@ -14,6 +14,10 @@
 
 extern const cm_role SVC_ANY_USER[]; /* every account role, ROLE_NONE-terminated */
 
+/* The checks every issuing use case starts with: an account user (any role) calls, and the signer
+ * lives (else `signer_unavailable`, 503). */
+int svc_require_issuer(cm_svc *s, cm_err *err);
+
 /* Loads an order of the caller's account; limited users see only their own (else
  * `order_not_found`). Caller calls store_order_clear. */
 int svc_load_order(cm_svc *s, int64_t id, cm_order *o, cm_err *err);

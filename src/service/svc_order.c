@@ -30,6 +30,17 @@ void order_result_clear(cm_order_result *r)
 }
 
 /* Loads an order of the caller's account; limited users see only their own. */
+int svc_require_issuer(cm_svc *s, cm_err *err)
+{
+    if (svc_require(s, false, SVC_ANY_USER, err) != 0)
+        return -1;
+    if (s->pki == NULL || !pki_signer_healthy(s->pki))
+        return cm_err_set(err, "signer_unavailable",
+                          "the signer process is down: certmint cannot issue now; the operator "
+                          "must restart `certmint serve`");
+    return 0;
+}
+
 int svc_load_order(cm_svc *s, int64_t id, cm_order *o, cm_err *err)
 {
     memset(o, 0, sizeof *o);
@@ -552,12 +563,8 @@ int svc_order_create(cm_svc *s, const cm_order_input *in, cm_order_result *out, 
     cm_csr *csr = NULL;
     cm_order *o = &out->order;
     memset(out, 0, sizeof *out);
-    if (svc_require(s, false, SVC_ANY_USER, err) != 0)
+    if (svc_require_issuer(s, err) != 0)
         return -1;
-    if (s->pki == NULL || !pki_signer_healthy(s->pki))
-        return cm_err_set(err, "signer_unavailable",
-                          "the signer process is down: certmint cannot issue now; the operator "
-                          "must restart `certmint serve`");
     const cm_product *p = product_find(in->product);
     if (p == NULL)
         return cm_err_set(err, "product_unknown",

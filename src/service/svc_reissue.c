@@ -118,12 +118,8 @@ int svc_reissue_create(cm_svc *s, int64_t order_id, const cm_reissue_input *in,
     bool in_tx = false;
     memset(&o, 0, sizeof o);
     memset(out, 0, sizeof *out);
-    if (svc_require(s, false, SVC_ANY_USER, err) != 0)
+    if (svc_require_issuer(s, err) != 0)
         return -1;
-    if (s->pki == NULL || !pki_signer_healthy(s->pki))
-        return cm_err_set(err, "signer_unavailable",
-                          "the signer process is down: certmint cannot issue now; the operator "
-                          "must restart `certmint serve`");
     if (in->csr == NULL || in->csr[0] == '\0')
         return cm_err_set(err, "field_required", "certificate.csr is required: a reissue "
                           "re-keys the certificate");
