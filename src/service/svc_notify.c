@@ -249,13 +249,32 @@ int svc_notify_expiry(cm_svc *s, const cm_order *o, const cm_cert_row *c, int da
     clock_format_iso(c->not_after, na, sizeof na);
     snprintf(subject, sizeof subject, "Certificate for %s expires within %d day%s (order %lld)",
              c->common_name, days, days == 1 ? "" : "s", (long long)o->id);
-    if (strcmp(c->kind, "duplicate") == 0 && c->not_after < o->coverage_end)
+    /* The advice depends on what would replace the certificate: a duplicate cut short
+     * (valid_till) by a new duplicate; a certificate of an order renewed already by a duplicate
+     * of the renewal; anything else by renewing the order. */
+    cm_cert_row cur;
+    cm_err e;
+    bool short_dup = strcmp(c->kind, "duplicate") == 0 &&
+                     svc_current_cert(s, o->account_id, o->id, &cur, &e) == 0 &&
+                     c->not_after < cur.not_after;
+    if (o->renewed_by_order_id != 0)
         snprintf(body, sizeof body,
-                 "Duplicate certificate %lld of order %lld for %s ends on %s.\n\n"
+                 "Certificate %lld (%s) of order %lld for %s ends on %s.\n\n"
+                 "Order %lld renewed that order: request a duplicate of it for this server "
+                 "(POST /services/v2/order/certificate/%lld/duplicate with a new CSR, or "
+                 "`certmint duplicate create %lld --generate-key --out-dir DIR`) and install it "
+                 "before then.\n",
+                 (long long)c->id, c->kind, (long long)o->id, c->common_name, na,
+                 (long long)o->renewed_by_order_id, (long long)o->renewed_by_order_id,
+                 (long long)o->renewed_by_order_id);
+    else if (short_dup)
+        snprintf(body, sizeof body,
+                 "Duplicate certificate %lld of order %lld for %s ends on %s, before the "
+                 "order's certificate.\n\n"
                  "Request a new duplicate of the order for that server (POST "
                  "/services/v2/order/certificate/%lld/duplicate with a new CSR, or `certmint "
-                 "duplicate create %lld --generate-key --out-dir DIR`), or renew the order once "
-                 "its renewal window is open, and install the new certificate before then.\n",
+                 "duplicate create %lld --generate-key --out-dir DIR`) and install it before "
+                 "then.\n",
                  (long long)c->id, (long long)o->id, c->common_name, na, (long long)o->id,
                  (long long)o->id);
     else
@@ -266,7 +285,9 @@ int svc_notify_expiry(cm_svc *s, const cm_order *o, const cm_cert_row *c, int da
                  "DIR`) and install the new certificate before then.%s\n",
                  (long long)c->id, c->kind, (long long)o->id, c->common_name, na, o->product,
                  (long long)o->id, (long long)o->id,
-                 o->auto_renew ? " Auto-renew is on for this order." : "");
+                 o->auto_renew ? " Auto-renew is on for this order: it renews the order (and, "
+                                 "when approval is skipped, replaces its duplicates)."
+                               : "");
     snprintf(ids, sizeof ids, "%lld", (long long)o->id);
     snprintf(cid, sizeof cid, "%lld (%s)", (long long)c->id, c->kind);
     html_begin(h, subject, "Renew the order and install the new certificate before it ends.");

@@ -10,6 +10,7 @@ issued here passes `openssl verify -x509_strict -purpose sslserver` and the prof
 Tests run in file order: the clock only moves forward, in the last tests.
 """
 
+import datetime
 import subprocess
 import time
 
@@ -384,6 +385,10 @@ def test_auto_renew_and_expiry_reminders(env, clock):
     auto = env.issued_order(auto_renew=True, sans=())
     plain = env.issued_order(sans=("example.com",))
     dup = env.dup(auto["id"])  # on another server: renewed per R-D15 with its own key
+    end = cert_status(env, plain["certificate_id"])["valid_till"]
+    short_end = (datetime.datetime.fromisoformat(end.replace("Z", "+00:00"))
+                 - datetime.timedelta(days=10)).strftime("%Y-%m-%d")
+    short = env.dup(plain["id"], valid_till=short_end)  # cut short: a new duplicate replaces it
 
     def reminders(order_id, days):
         return [m for m in env.smtp.messages()
@@ -415,11 +420,18 @@ def test_auto_renew_and_expiry_reminders(env, clock):
                   in m["Subject"])
     assert len(m) == 1 and str(new["id"]) in text_of(m[0])
     assert m[0].get_body(preferencelist=("html",)) is not None
-    wait_for(lambda: reminders(plain["id"], 30), what="the 30-day reminder")
+    wait_for(lambda: len(reminders(plain["id"], 30)) >= 2, what="the 30-day reminders")
     time.sleep(2)
-    assert len(reminders(plain["id"], 30)) == 1
+    assert len(reminders(plain["id"], 30)) == 2  # the certificate and its short duplicate
+    by_cert = {}
+    for m in reminders(plain["id"], 30):
+        for cid in (plain["certificate_id"], short["certificate_id"]):
+            if f"certificate {cid} " in text_of(m).lower():
+                by_cert[cid] = text_of(m)
+    assert "Renew the order" in by_cert[plain["certificate_id"]]
+    assert "Request a new duplicate" in by_cert[short["certificate_id"]]
     r30 = reminders(plain["id"], 30)[0]
-    assert r30["To"] == env.admin_email and "renew" in text_of(r30).lower()
+    assert r30["To"] == env.admin_email
     # the renewed order and its replaced duplicate get no reminder
     assert not reminders(auto["id"], 30)
     # 7 days before, then 1 day before (the orders of this test were placed at +73 h): one each
@@ -428,8 +440,8 @@ def test_auto_renew_and_expiry_reminders(env, clock):
     jump(env, clock, "+4836h")  # 201.5 days
     wait_for(lambda: reminders(plain["id"], 1), what="the 1-day reminder")
     time.sleep(2)
-    assert len(reminders(plain["id"], 30)) == 1
-    assert len(reminders(plain["id"], 7)) == 1
+    assert len(reminders(plain["id"], 30)) == 2
+    assert len(reminders(plain["id"], 7)) == 1  # the short duplicate has ended by then
     assert len(reminders(plain["id"], 1)) == 1
     assert s.query("SELECT reminded_days FROM certificates WHERE id = ?",
                    plain["certificate_id"])[0][0] == 1
