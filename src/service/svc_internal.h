@@ -35,6 +35,10 @@ int svc_order_names(const cm_order *o, cm_name **out, size_t *n, cm_err *err);
 int svc_cert_names(const cm_product *p, const cm_cert_row *c, cm_name **out, size_t *n,
                    cm_err *err);
 
+/* BR §6.1.1.3: `key_compromised` when the CSR's key is on a certificate of any account revoked
+ * for key compromise. */
+int svc_check_key_not_compromised(cm_svc *s, const cm_csr *csr, cm_err *err);
+
 /* True when `name` is an IP address. */
 bool svc_is_ip(const char *name);
 

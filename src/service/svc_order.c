@@ -108,7 +108,7 @@ bool svc_is_ip(const char *name)
 }
 
 /* BR §6.1.1.3: a key revoked for compromise is never certified again, in any account. */
-static int check_key_not_compromised(cm_svc *s, const cm_csr *csr, cm_err *err)
+int svc_check_key_not_compromised(cm_svc *s, const cm_csr *csr, cm_err *err)
 {
     unsigned char spki[32];
     bool bad = false;
@@ -237,7 +237,7 @@ int svc_cert_sign(cm_svc *s, const cm_order *o, const issue_spec *sp, cm_cert **
             goto out;
         use = csr;
     }
-    if (check_key_not_compromised(s, use, err) != 0)
+    if (svc_check_key_not_compromised(s, use, err) != 0)
         goto out;
     const char *hash = (sp->hash != NULL && sp->hash[0] != '\0') ? sp->hash : NULL;
     cm_issue_req req = {
@@ -592,7 +592,7 @@ int svc_order_create(cm_svc *s, const cm_order_input *in, cm_order_result *out, 
     if (svc_build_names(p, in->common_name, in->dns_names, in->n_dns_names, &names, &n, err) != 0)
         return -1;
     if (csr_parse((const unsigned char *)in->csr, strlen(in->csr), &csr, err) != 0 ||
-        check_key_not_compromised(s, csr, err) != 0)
+        svc_check_key_not_compromised(s, csr, err) != 0)
         goto out;
     const char *issuer = in->issuer;
     if (issuer == NULL)

@@ -158,7 +158,8 @@ int svc_reissue_create(cm_svc *s, int64_t order_id, const cm_reissue_input *in,
     } else if (svc_cert_names(p, &cur, &names, &n, err) != 0) {
         goto out;
     }
-    if (csr_parse((const unsigned char *)in->csr, strlen(in->csr), &csr, err) != 0)
+    if (csr_parse((const unsigned char *)in->csr, strlen(in->csr), &csr, err) != 0 ||
+        svc_check_key_not_compromised(s, csr, err) != 0)
         goto out;
     if (sighash_check(strcmp(o.issuer, "rsa") != 0, in->signature_hash, err) != 0) {
         cm_err_prefix(err, "signature_hash (an order's issuing CA is chosen when it is placed)");

@@ -242,9 +242,16 @@ def test_reissue_rejected_or_cancelled_returns_the_order_to_issued(env):
 def test_revoking_one_duplicate_or_the_whole_order(env):
     s = env.srv
     o = env.issued_order()
-    d1, d2 = env.dup(o["id"]), env.dup(o["id"])
+    leaked = env.csr()
+    d1, d2 = env.dup(o["id"], csr=leaked), env.dup(o["id"])
     s.ok("PUT", f"/certificate/{d1['certificate_id']}/revoke", s.admin_key,
          {"revocation_reason": "key_compromise"})
+    # a key revoked for compromise is never certified again, not even by a reissue
+    other = env.issued_order()
+    before = s.snapshot()
+    r = reissue(env, other["id"], status=422, csr=leaked)
+    assert r["errors"][0]["code"] == "key_compromised"
+    assert s.snapshot() == before
     assert cert_status(env, d1["certificate_id"])["status"] == "revoked"
     assert cert_status(env, d2["certificate_id"])["status"] == "issued"
     assert cert_status(env, o["certificate_id"])["status"] == "issued"
