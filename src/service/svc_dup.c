@@ -137,7 +137,6 @@ int svc_duplicate_create(cm_svc *s, int64_t order_id, const cm_dup_input *in, cm
     cm_account acct;
     cm_name *cur_names = NULL, *req_names = NULL, *names = NULL;
     size_t n_cur = 0, n_req = 0, n = 0;
-    cm_order_name *caa_names = NULL;
     char *stale = NULL;
     cm_csr *csr = NULL;
     cm_cert *cert = NULL;
@@ -218,13 +217,7 @@ int svc_duplicate_create(cm_svc *s, int64_t order_id, const cm_dup_input *in, cm
     if (check_key_fresh(s, o.account_id, o.id, spki, err) != 0)
         goto out;
     /* CAA is checked again at every issuance (BR 3.2.2.8). */
-    if ((caa_names = calloc(n, sizeof *caa_names)) == NULL) {
-        cm_err_set(err, "out_of_memory", "out of memory");
-        goto out;
-    }
-    for (size_t i = 0; i < n; i++)
-        str_copy(caa_names[i].name, sizeof caa_names[i].name, names[i].text);
-    if (svc_check_caa(s, p, caa_names, n, err) != 0)
+    if (svc_check_caa_names(s, p, names, n, err) != 0)
         goto out;
     issue_spec sp = {.kind = "duplicate",
                      .names = names,
@@ -272,7 +265,6 @@ out:
     free(cur_names);
     free(req_names);
     free(names);
-    free(caa_names);
     free(stale);
     csr_free(csr);
     cert_free(cert);

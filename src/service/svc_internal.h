@@ -46,6 +46,10 @@ bool svc_is_ip(const char *name);
 int svc_check_caa(cm_svc *s, const cm_product *p, const cm_order_name *names, size_t n,
                   cm_err *err);
 
+/* The same for names not yet on an order (a duplicate's, a reissue's). */
+int svc_check_caa_names(cm_svc *s, const cm_product *p, const cm_name *names, size_t n,
+                        cm_err *err);
+
 /* Whether every validation a certificate of order `o` with `names` needs is current at `now`:
  * the organisation's OV/EV vetting and every name's domain DCV (OV/EV public products) — DV
  * names are not looked at (their DCV belongs to each issuance). *what receives a malloc'd text

@@ -146,6 +146,19 @@ static bool issuable_status(const char *st)
     return strcmp(st, "pending") == 0 || strcmp(st, "reissue_pending") == 0;
 }
 
+int svc_check_caa_names(cm_svc *s, const cm_product *p, const cm_name *names, size_t n,
+                        cm_err *err)
+{
+    cm_order_name *v = calloc(n ? n : 1, sizeof *v);
+    if (v == NULL)
+        return cm_err_set(err, "out_of_memory", "out of memory");
+    for (size_t i = 0; i < n; i++)
+        str_copy(v[i].name, sizeof v[i].name, names[i].text);
+    int rc = svc_check_caa(s, p, v, n, err);
+    free(v);
+    return rc;
+}
+
 /* What an order still waits for; NULL when nothing (issuable). Malloc'd text. */
 static char *waiting_for(cm_svc *s, const cm_order *o, cm_err *err)
 {

@@ -113,7 +113,6 @@ int svc_reissue_create(cm_svc *s, int64_t order_id, const cm_reissue_input *in,
     cm_account acct;
     cm_name *names = NULL;
     size_t n = 0;
-    cm_order_name *caa_names = NULL;
     cm_csr *csr = NULL;
     bool in_tx = false;
     memset(&o, 0, sizeof o);
@@ -176,13 +175,7 @@ int svc_reissue_create(cm_svc *s, int64_t order_id, const cm_reissue_input *in,
                        c.ev_approver;
     }
     /* CAA before anything is written (network); again at issuance. */
-    if ((caa_names = calloc(n, sizeof *caa_names)) == NULL) {
-        cm_err_set(err, "out_of_memory", "out of memory");
-        goto out;
-    }
-    for (size_t i = 0; i < n; i++)
-        str_copy(caa_names[i].name, sizeof caa_names[i].name, names[i].text);
-    if (svc_check_caa(s, p, caa_names, n, err) != 0)
+    if (svc_check_caa_names(s, p, names, n, err) != 0)
         goto out;
     cm_approval_need need = approval_needed(acct.skip_approval, s->caller.role,
                                             p->validation == VAL_EV, requester_ev);
@@ -284,7 +277,6 @@ out:
         store_rollback(s->st);
     store_order_clear(&o);
     free(names);
-    free(caa_names);
     csr_free(csr);
     return rc;
 }

@@ -316,6 +316,19 @@ def test_rd10_platform_sets_the_default_download(env):
     env.refused(o["id"], 400, "field_invalid", server_platform={"id": 99999})
 
 
+# ---- CAA is checked again for every duplicate (BR 3.2.2.8) ----
+
+def test_duplicate_refused_when_caa_now_names_another_ca(env):
+    o = env.issued_order(cn="caa.example.net", sans=())
+    env.dns.set(txt=env.txt, caa={"caa.example.net": [(0, "issue", "other-ca.example")]})
+    try:
+        msg = env.refused(o["id"], 422, "caa_forbidden")
+        assert "other-ca.example" in msg
+    finally:
+        env.dns.set(txt=env.txt, caa={})
+    assert env.dup(o["id"])["certificate_id"] > 0
+
+
 # ---- R-D11, R-D12: at once, nothing else changes, history, mail ----
 
 def test_rd11_rd12_issued_at_once_touches_nothing_else_and_is_mailed(env):
