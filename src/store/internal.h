@@ -86,6 +86,11 @@ typedef void (*st_row_fn)(sqlite3_stmt *s, void *out);
 int q_one(cm_store *st, sqlite3_stmt *s, st_row_fn fn, void *out, const char *nf_code,
           const char *nf_msg, const char *what, cm_err *err);
 
+/* Runs `sql` (?1 = account_id, ?2 = id) and copies the first column of its row, as text, into
+ * out (outsz bytes, truncated; NULL gives ""). No row: `nf_code`. */
+int q_text_by_id(cm_store *st, const char *sql, int64_t account_id, int64_t id, char *out,
+                 size_t outsz, const char *nf_code, const char *what, cm_err *err);
+
 /* ---- transactions inside a store function ---- */
 
 /* Makes a group of statements atomic: BEGIN IMMEDIATE when no transaction is open (then *own is

@@ -166,6 +166,33 @@ int q_one(cm_store *st, sqlite3_stmt *s, st_row_fn fn, void *out, const char *nf
     return st_fail(st, rc, what, NULL, err);
 }
 
+typedef struct text_out {
+    char *buf;
+    size_t size;
+} text_out;
+
+static void text_row(sqlite3_stmt *s, void *out)
+{
+    text_out *t = out;
+    c_text(s, 0, t->buf, t->size);
+}
+
+int q_text_by_id(cm_store *st, const char *sql, int64_t account_id, int64_t id, char *out,
+                 size_t outsz, const char *nf_code, const char *what, cm_err *err)
+{
+    text_out t = {out, outsz};
+    if (outsz == 0)
+        return cm_err_set(err, "store_error", "no room for %s", what);
+    sqlite3_stmt *s = q_get(st, sql, err);
+    if (s == NULL)
+        return -1;
+    b_int(s, 1, account_id);
+    b_int(s, 2, id);
+    int ret = q_one(st, s, text_row, &t, nf_code, "no such row in this account", what, err);
+    q_put(st, s);
+    return ret;
+}
+
 /* ---- transactions inside a store function ---- */
 
 int tx_begin(cm_store *st, bool *own, cm_err *err)

@@ -8,12 +8,6 @@
 
 /* ---- certificates ---- */
 
-/* A caller's text buffer for a one-column read. */
-typedef struct cm_blob_text {
-    char *buf;
-    size_t size;
-} cm_blob_text;
-
 #define CERT_COLS                                                                                  \
     "id, account_id, order_id, kind, status, ca_id, serial, spki_sha256, common_name, names, "     \
     "not_before, not_after, server_platform, signature_hash, request_id, user_id, created_at, "    \
@@ -294,26 +288,12 @@ int store_cert_current(cm_store *st, int64_t account_id, int64_t order_id, cm_ce
     return ret;
 }
 
-static void csr_text(sqlite3_stmt *s, void *out)
-{
-    cm_blob_text *t = out;
-    c_text(s, 0, t->buf, t->size);
-}
-
 int store_cert_get_csr(cm_store *st, int64_t account_id, int64_t id, char *out, size_t outsz,
                        cm_err *err)
 {
-    cm_blob_text t = {out, outsz};
-    sqlite3_stmt *s =
-        q_get(st, "SELECT csr FROM certificates WHERE account_id = ?1 AND id = ?2", err);
-    if (s == NULL)
-        return -1;
-    b_int(s, 1, account_id);
-    b_int(s, 2, id);
-    int ret = q_one(st, s, csr_text, &t, "certificate_not_found", "no such certificate",
-                    "reading a certificate's CSR", err);
-    q_put(st, s);
-    return ret;
+    return q_text_by_id(st, "SELECT csr FROM certificates WHERE account_id = ?1 AND id = ?2",
+                        account_id, id, out, outsz, "certificate_not_found",
+                        "a certificate's CSR", err);
 }
 
 int store_cert_renewed(cm_store *st, int64_t account_id, int64_t id, int64_t successor,

@@ -82,41 +82,61 @@ out:
     return ret;
 }
 
-/* Runs `sql` (?1 = now, ?2 = max) and collects (account_id, id) pairs. */
-static int refs(cm_store *st, const char *sql, int64_t now, size_t max, cm_ref **out, size_t *n,
-                cm_err *err)
+/* Runs `sql` (?1 = now, ?2 = max) and collects (account_id, id) pairs, and with `extra` (not
+ * NULL) a third integer column into a malloc'd array. Caller frees *out and *extra. */
+static int refs_extra(cm_store *st, const char *sql, int64_t now, size_t max, cm_ref **out,
+                      int **extra, size_t *n, const char *what, cm_err *err)
 {
-    int ret = -1, rc;
+    int ret = -1, rc = SQLITE_DONE;
     size_t count = 0;
     cm_ref *arr = NULL;
+    int *ext = NULL;
+    sqlite3_stmt *s = NULL;
     *out = NULL;
     *n = 0;
+    if (extra != NULL)
+        *extra = NULL;
     if (max == 0)
         return 0;
-    if ((arr = calloc(max, sizeof *arr)) == NULL)
-        return cm_err_set(err, "store_error", "out of memory");
-    sqlite3_stmt *s = q_get(st, sql, err);
-    if (s == NULL)
+    if ((arr = calloc(max, sizeof *arr)) == NULL ||
+        (extra != NULL && (ext = calloc(max, sizeof *ext)) == NULL)) {
+        cm_err_set(err, "store_error", "out of memory");
+        goto out;
+    }
+    if ((s = q_get(st, sql, err)) == NULL)
         goto out;
     b_int(s, 1, now);
     b_int(s, 2, (int64_t)max);
     while (count < max && (rc = sqlite3_step(s)) == SQLITE_ROW) {
         arr[count].account_id = c_int(s, 0);
         arr[count].id = c_int(s, 1);
+        if (ext != NULL)
+            ext[count] = (int)c_int(s, 2);
         count++;
     }
     if (count < max && rc != SQLITE_DONE) {
-        st_fail(st, rc, "listing pending validations", NULL, err);
+        st_fail(st, rc, what, NULL, err);
         goto out;
     }
     *out = arr;
     *n = count;
     arr = NULL;
+    if (extra != NULL) {
+        *extra = ext;
+        ext = NULL;
+    }
     ret = 0;
 out:
     q_put(st, s);
     free(arr);
+    free(ext);
     return ret;
+}
+
+static int refs(cm_store *st, const char *sql, int64_t now, size_t max, cm_ref **out, size_t *n,
+                cm_err *err)
+{
+    return refs_extra(st, sql, now, max, out, NULL, n, "listing due work", err);
 }
 
 int store_dcv_pending_domains(cm_store *st, int64_t now, size_t max, cm_ref **out, size_t *n,
@@ -224,25 +244,9 @@ int store_dups_auto_renew_due(cm_store *st, int64_t now, size_t max, cm_ref **ou
 int store_certs_reminder_due(cm_store *st, int64_t now, size_t max, cm_ref **out, int **stage,
                              size_t *n, cm_err *err)
 {
-    int ret = -1, rc = SQLITE_DONE;
-    size_t count = 0;
-    cm_ref *arr = NULL;
-    int *stg = NULL;
-    *out = NULL;
-    *stage = NULL;
-    *n = 0;
-    if (max == 0)
-        return 0;
-    arr = calloc(max, sizeof *arr);
-    stg = calloc(max, sizeof *stg);
-    if (arr == NULL || stg == NULL) {
-        free(arr);
-        free(stg);
-        return cm_err_set(err, "store_error", "out of memory");
-    }
     /* The stage due is the smallest of 30, 7, 1 days the end is within; a reminder is due when
      * none was sent yet or the last one was of a larger stage. */
-    sqlite3_stmt *s = q_get(
+    return refs_extra(
         st,
         "SELECT account_id, id, stage FROM (SELECT c.account_id, c.id, c.reminded_days, "
         "CASE WHEN c.not_after - ?1 <= 86400 THEN 1 WHEN c.not_after - ?1 <= 7 * 86400 THEN 7 "
@@ -251,32 +255,7 @@ int store_certs_reminder_due(cm_store *st, int64_t now, size_t max, cm_ref **out
         "c.not_after <= ?1 + 30 * 86400 AND c.successor_id IS NULL AND "
         "(c.kind = 'duplicate' OR o.renewed_by_order_id IS NULL)) "
         "WHERE reminded_days = 0 OR reminded_days > stage ORDER BY id LIMIT ?2",
-        err);
-    if (s == NULL)
-        goto out;
-    b_int(s, 1, now);
-    b_int(s, 2, (int64_t)max);
-    while (count < max && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-        arr[count].account_id = c_int(s, 0);
-        arr[count].id = c_int(s, 1);
-        stg[count] = (int)c_int(s, 2);
-        count++;
-    }
-    if (count < max && rc != SQLITE_DONE) {
-        st_fail(st, rc, "listing certificates due for a reminder", NULL, err);
-        goto out;
-    }
-    *out = arr;
-    *stage = stg;
-    *n = count;
-    arr = NULL;
-    stg = NULL;
-    ret = 0;
-out:
-    q_put(st, s);
-    free(arr);
-    free(stg);
-    return ret;
+        now, max, out, stage, n, "listing certificates due for a reminder", err);
 }
 
 int store_order_auto_renew_tried(cm_store *st, int64_t account_id, int64_t id, int64_t now,

@@ -1,6 +1,5 @@
 /* sqlite_order.c — orders with their names, and requests (approvals), in the SQLite backend. */
 #include "store/internal.h"
-#include "util/str.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -393,31 +392,11 @@ int store_request_set_csr(cm_store *st, int64_t account_id, int64_t id, const ch
     return ret;
 }
 
-static void csr_row(sqlite3_stmt *s, void *out)
-{
-    char *buf = out;
-    /* The buffer is REQUEST_CSR_MAX bytes; longer values are never stored. */
-    c_text(s, 0, buf, REQUEST_CSR_MAX);
-}
-
 int store_request_get_csr(cm_store *st, int64_t account_id, int64_t id, char *out,
                           size_t outsz, cm_err *err)
 {
-    char buf[REQUEST_CSR_MAX];
-    if (outsz == 0)
-        return cm_err_set(err, "store_error", "no room for a CSR");
-    sqlite3_stmt *s =
-        q_get(st, "SELECT csr FROM requests WHERE account_id = ?1 AND id = ?2", err);
-    if (s == NULL)
-        return -1;
-    b_int(s, 1, account_id);
-    b_int(s, 2, id);
-    int ret = q_one(st, s, csr_row, buf, "request_not_found", "no such request",
-                    "reading a request's CSR", err);
-    q_put(st, s);
-    if (ret == 0 && str_copy(out, outsz, buf) != 0)
-        ret = cm_err_set(err, "store_error", "the request's CSR does not fit");
-    return ret;
+    return q_text_by_id(st, "SELECT csr FROM requests WHERE account_id = ?1 AND id = ?2",
+                        account_id, id, out, outsz, "request_not_found", "a request's CSR", err);
 }
 
 int store_request_update(cm_store *st, const cm_request *r, cm_err *err)
